@@ -1,0 +1,278 @@
+//! `wicket`: the headless proxy. A thin front end over the engine: flags and the config file
+//! make a `Config`, the engine runs it, and every finished request is printed as an access-log
+//! line on stdout (unless `--quiet`). Errors are one line on stderr: exit code 2 for bad flags or
+//! a bad config file, 1 when the proxy cannot run (the port is in use, say).
+
+use std::io::Write;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use tokio::sync::broadcast::error::RecvError;
+
+use wicket::{accesslog, ClientNet, Config, ConfigError, ConnectPorts, Engine, Event, Rule};
+
+/// How long requests in flight may take to finish after Ctrl+C or SIGTERM.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "wicket",
+    version,
+    about = "A personal forwarding proxy for HTTP and HTTPS, with a blocklist and a client allowlist.",
+    after_help = "Rules for --block and --allow-only:\n  \
+        example.com      the domain and all its subdomains (not notexample.com)\n  \
+        *.example.com    subdomains only\n  \
+        re:^ads?\\.      a regular expression matched against the host name\n  \
+        192.0.2.7        an IP address written as the host\n\n\
+        A flag replaces the config file's value; repeated flags build a list.\n\
+        The config file is read from --config, or from the default path if it exists\n\
+        (see --print-config for the effective settings)."
+)]
+struct Cli {
+    /// Address to listen on: IP:PORT, [IPv6]:PORT, or a port (on 127.0.0.1) [default: 127.0.0.1:12345]
+    #[arg(long, value_name = "ADDR", value_parser = parse_listen)]
+    listen: Option<SocketAddr>,
+
+    /// Block a site (repeatable); see the rule syntax below
+    #[arg(long = "block", value_name = "RULE", value_parser = parse_rule)]
+    block: Vec<Rule>,
+
+    /// Let clients from this IP or CIDR network use the proxy (repeatable) [default: loopback only]
+    #[arg(long = "allow", value_name = "CIDR", value_parser = parse_client)]
+    allow: Vec<ClientNet>,
+
+    /// Allow-only mode: only these sites can be reached (repeatable)
+    #[arg(long = "allow-only", value_name = "SITE", value_parser = parse_rule)]
+    allow_only: Vec<Rule>,
+
+    /// Ports CONNECT may open, comma-separated, or "any" [default: 443]
+    #[arg(long, value_name = "LIST", value_parser = ConnectPorts::parse)]
+    connect_ports: Option<ConnectPorts>,
+
+    /// Seconds to wait for an upstream to connect and to answer [default: 30]
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=86400))]
+    timeout: Option<u64>,
+
+    /// Seconds a client has to send a request head it has started [default: 10]
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=86400))]
+    head_timeout: Option<u64>,
+
+    /// Seconds an idle keep-alive client connection stays open [default: 60]
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=86400))]
+    idle_timeout: Option<u64>,
+
+    /// Client connections served at once; more wait their turn [default: 1024]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    max_connections: Option<u64>,
+
+    /// Config file (JSON) [default: config.json in the OS config directory, if it exists]
+    #[arg(long, value_name = "PATH")]
+    config: Option<PathBuf>,
+
+    /// Do not print an access-log line per request
+    #[arg(long, short)]
+    quiet: bool,
+
+    /// Print the effective configuration as JSON and exit
+    #[arg(long)]
+    print_config: bool,
+}
+
+fn parse_listen(text: &str) -> Result<SocketAddr, String> {
+    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+        return text
+            .parse::<u16>()
+            .map(|port| SocketAddr::from((Ipv4Addr::LOCALHOST, port)))
+            .map_err(|_| "the port must be 0 to 65535".to_string());
+    }
+    text.parse().map_err(|_| {
+        "expected IP:PORT such as 127.0.0.1:12345 or [::1]:12345, or a port".to_string()
+    })
+}
+
+fn parse_rule(text: &str) -> Result<Rule, String> {
+    Rule::parse(text).map_err(|e| e.reason)
+}
+
+fn parse_client(text: &str) -> Result<ClientNet, String> {
+    ClientNet::parse(text).map_err(|e| e.reason)
+}
+
+impl Cli {
+    /// The config file, then the flags over it.
+    fn config(&self) -> Result<Config, ConfigError> {
+        let mut config = match &self.config {
+            Some(path) => Config::load(path)?,
+            None => match Config::default_path() {
+                Some(path) => match Config::load(&path) {
+                    Err(ConfigError::NotFound(_)) => Config::default(),
+                    other => other?,
+                },
+                None => Config::default(),
+            },
+        };
+        if let Some(listen) = self.listen {
+            config.listen = listen;
+        }
+        if !self.block.is_empty() {
+            config.block = self.block.clone();
+        }
+        if !self.allow.is_empty() {
+            config.allow_clients = self.allow.clone();
+        }
+        if !self.allow_only.is_empty() {
+            config.allow_only = true;
+            config.allowed_sites = self.allow_only.clone();
+        }
+        if let Some(ports) = &self.connect_ports {
+            config.connect_ports = ports.clone();
+        }
+        if let Some(secs) = self.timeout {
+            config.timeout_secs = secs;
+        }
+        if let Some(secs) = self.head_timeout {
+            config.head_timeout_secs = secs;
+        }
+        if let Some(secs) = self.idle_timeout {
+            config.idle_timeout_secs = secs;
+        }
+        if let Some(n) = self.max_connections {
+            config.max_connections = n as usize;
+        }
+        Ok(config)
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => {
+            // --help and --version.
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            let text = e.render().to_string();
+            let first = text.lines().next().unwrap_or("invalid arguments");
+            eprintln!("wicket: {}", first.trim_start_matches("error: "));
+            return ExitCode::from(2);
+        }
+    };
+    let config = match cli.config() {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("wicket: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if cli.print_config {
+        print!("{}", config.to_json());
+        return ExitCode::SUCCESS;
+    }
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("wicket: cannot start the runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    runtime.block_on(run(config, cli.quiet))
+}
+
+async fn run(config: Config, quiet: bool) -> ExitCode {
+    let engine = Engine::new(&config);
+    let events = engine.subscribe();
+    let address = match engine.start().await {
+        Ok(address) => address,
+        Err(e) => {
+            eprintln!("wicket: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    eprintln!(
+        "wicket: listening on {address} ({} block rules{}; clients: {})",
+        config.block.len(),
+        if config.allow_only {
+            format!(", allow-only with {} sites", config.allowed_sites.len())
+        } else {
+            String::new()
+        },
+        config
+            .allow_clients
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    if address.ip().is_loopback() && config.allow_clients.iter().any(|n| !n.is_loopback()) {
+        eprintln!("wicket: note: listening on loopback, so only this computer can connect whatever --allow says");
+    }
+    let log = (!quiet).then(|| tokio::spawn(print_access_log(events)));
+    wait_for_signal().await;
+    eprintln!(
+        "wicket: stopping (waiting up to {} s for requests in flight)",
+        SHUTDOWN_GRACE.as_secs()
+    );
+    engine.stop(SHUTDOWN_GRACE).await;
+    if let Some(log) = log {
+        // Let the last lines out, then stop.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        log.abort();
+    }
+    ExitCode::SUCCESS
+}
+
+/// Prints one line per finished request; batches what is waiting into one write.
+async fn print_access_log(mut events: tokio::sync::broadcast::Receiver<Event>) {
+    let stdout = std::io::stdout();
+    loop {
+        let first = events.recv().await;
+        let mut out = stdout.lock();
+        let mut next = Some(first);
+        while let Some(event) = next.take() {
+            match event {
+                Ok(Event::Request(record)) => {
+                    let _ = writeln!(out, "{}", accesslog::line(&record));
+                }
+                Ok(Event::State(_)) => {}
+                Err(RecvError::Lagged(n)) => {
+                    eprintln!("wicket: {n} access-log lines dropped (output too slow)");
+                }
+                Err(RecvError::Closed) => return,
+            }
+            next = match events.try_recv() {
+                Ok(event) => Some(Ok(event)),
+                Err(tokio::sync::broadcast::error::TryRecvError::Lagged(n)) => {
+                    Some(Err(RecvError::Lagged(n)))
+                }
+                Err(_) => None,
+            };
+        }
+        let _ = out.flush();
+    }
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

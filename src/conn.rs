@@ -1,0 +1,382 @@
+//! One client connection: the client check, then requests one after another (keep-alive and
+//! pipelining answered in order), each through named phases:
+//!
+//! 1. read the head (idle timeout before it starts, head timeout once it has);
+//! 2. filter: the policy's decision for the target, answered here when it refuses;
+//! 3. forward (`forward`) or tunnel (`tunnel`);
+//! 4. log: one `RequestRecord` per request, whatever happened.
+
+use std::net::SocketAddr;
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::{Buf, BytesMut};
+use tokio::io::AsyncWriteExt;
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::net::TcpStream;
+
+use crate::error::{ErrorKind, ProxyError};
+use crate::http::request::{self, RequestHead, Target};
+use crate::http::{BufReader, Framing};
+use crate::pages;
+use crate::policy::Decision;
+use crate::server::{Listener, Settings, Shared};
+use crate::stats::{unix_millis, Counters, GaugeGuard, RequestRecord, Verdict};
+use crate::{forward, tunnel};
+
+/// The client side of a connection.
+pub struct Client {
+    pub reader: BufReader<OwnedReadHalf>,
+    pub writer: OwnedWriteHalf,
+    pub peer: SocketAddr,
+}
+
+/// One request in progress, and what will be logged about it.
+pub struct Exchange {
+    started: Instant,
+    pub record: RequestRecord,
+    pub up: AtomicU64,
+    pub down: AtomicU64,
+}
+
+impl Exchange {
+    fn new(peer: SocketAddr) -> Exchange {
+        Exchange {
+            started: Instant::now(),
+            record: RequestRecord {
+                time_ms: unix_millis(),
+                client: peer,
+                method: "-".into(),
+                host: String::new(),
+                port: 0,
+                path: String::new(),
+                status: 0,
+                bytes_up: 0,
+                bytes_down: 0,
+                duration_ms: 0,
+                verdict: Verdict::Failed,
+                rule: None,
+                error: None,
+            },
+            up: AtomicU64::new(0),
+            down: AtomicU64::new(0),
+        }
+    }
+
+    fn for_request(peer: SocketAddr, head: &RequestHead) -> Exchange {
+        let mut ex = Exchange::new(peer);
+        ex.record.method = head.method().to_string();
+        match &head.target {
+            Target::Http { host, port } => {
+                ex.record.host = host.clone();
+                ex.record.port = *port;
+                ex.record.path = head.path_text();
+            }
+            Target::Connect { host, port } => {
+                ex.record.host = host.clone();
+                ex.record.port = *port;
+            }
+            Target::Local => {
+                ex.record.path = String::from_utf8_lossy(head.target_text()).into_owned()
+            }
+        }
+        ex
+    }
+
+    /// Records a failure of this kind (counted in the stats).
+    pub fn fail(&mut self, counters: &Counters, kind: ErrorKind) {
+        counters.error(kind);
+        self.record.error = Some(kind);
+        if self.record.verdict != Verdict::Forwarded && self.record.verdict != Verdict::Tunneled {
+            self.record.verdict = Verdict::Failed;
+        }
+    }
+
+    fn finish(mut self, shared: &Shared) {
+        self.record.duration_ms = self.started.elapsed().as_millis() as u64;
+        self.record.bytes_up = self.up.into_inner();
+        self.record.bytes_down = self.down.into_inner();
+        shared.hub.record(self.record);
+    }
+}
+
+/// Serves one client connection to the end.
+pub async fn serve(stream: TcpStream, peer: SocketAddr, shared: &Arc<Shared>, listener: &Listener) {
+    let counters = &shared.hub.counters;
+    let _open = GaugeGuard::new(&counters.open_connections);
+    if !shared.policy.load().allows_client(peer.ip()) {
+        deny(stream, peer, shared).await;
+        return;
+    }
+    let _ = stream.set_nodelay(true);
+    let (reader, writer) = stream.into_split();
+    let mut client = Client {
+        reader: BufReader::new(reader),
+        writer,
+        peer,
+    };
+    loop {
+        let settings = shared.settings.load_full();
+        let head = match read_head(&mut client, &settings, listener).await {
+            HeadRead::Head(head) => head,
+            HeadRead::Closed => break,
+            HeadRead::Failed(err) => {
+                let mut ex = Exchange::new(peer);
+                ex.record.status = err.kind.status();
+                ex.fail(counters, err.kind);
+                Counters::add(&counters.requests, 1);
+                let _ = client.writer.write_all(&pages::error(&err, true)).await;
+                ex.finish(shared);
+                break;
+            }
+        };
+        Counters::add(&counters.requests, 1);
+        let mut ex = Exchange::for_request(peer, &head);
+        let keep_alive = handle(&mut client, &head, shared, &settings, listener, &mut ex).await;
+        ex.finish(shared);
+        if !keep_alive || listener.shutdown.is_cancelled() {
+            break;
+        }
+        // Between requests an empty buffer holds no memory, so idle connections cost little.
+        if client.reader.buf.is_empty() {
+            client.reader.buf = BytesMut::new();
+        }
+    }
+    close_gently(client).await;
+}
+
+/// Phases 2 and 3 for one request. Returns whether the connection can carry another request.
+async fn handle(
+    client: &mut Client,
+    head: &RequestHead,
+    shared: &Shared,
+    settings: &Settings,
+    listener: &Listener,
+    ex: &mut Exchange,
+) -> bool {
+    let counters = &shared.hub.counters;
+    // A refused request can leave the connection open only if it has no body to skip.
+    let reusable = head.keep_alive && head.framing == Framing::Empty;
+    match &head.target {
+        Target::Local => {
+            ex.record.verdict = Verdict::Local;
+            ex.record.status = 400;
+            counters.error(ErrorKind::NotProxied);
+            let page = pages::about(
+                listener.own.0,
+                "This request was sent to the proxy itself, not through it.",
+            );
+            let _ = client.writer.write_all(&page).await;
+            false
+        }
+        Target::Connect { host, port } => {
+            if !settings.connect_ports.allows(*port) {
+                let err = ProxyError::new(
+                    ErrorKind::PortNotAllowed,
+                    format!(
+                        "CONNECT to port {port} is not allowed (allowed: {})",
+                        settings.connect_ports
+                    ),
+                );
+                refuse_plain(client, ex, counters, &err).await;
+                return false;
+            }
+            if let Some(refusal) = Refusal::check(shared, host) {
+                refusal.record(ex, counters);
+                let _ = client
+                    .writer
+                    .write_all(&pages::plain(403, &refusal.text(host), true))
+                    .await;
+                return false;
+            }
+            if listener.own.is_self_name(host, *port) {
+                let err = ProxyError::new(
+                    ErrorKind::NotProxied,
+                    format!("{host}:{port} is this proxy itself"),
+                );
+                refuse_plain(client, ex, counters, &err).await;
+                return false;
+            }
+            tunnel::run(client, host, *port, shared, settings, listener, ex).await;
+            false
+        }
+        Target::Http { host, port } => {
+            if let Some(refusal) = Refusal::check(shared, host) {
+                refusal.record(ex, counters);
+                let ok = client
+                    .writer
+                    .write_all(&refusal.page(host, !reusable))
+                    .await
+                    .is_ok();
+                return ok && reusable;
+            }
+            if listener.own.is_self_name(host, *port) {
+                ex.record.verdict = Verdict::Local;
+                ex.record.status = 400;
+                counters.error(ErrorKind::NotProxied);
+                let page = pages::about(
+                    listener.own.0,
+                    "This request was addressed to the proxy itself.",
+                );
+                let _ = client.writer.write_all(&page).await;
+                return false;
+            }
+            forward::run(client, head, host, *port, shared, settings, listener, ex).await
+        }
+    }
+}
+
+/// Why the policy refuses a host, detached from the policy it came from.
+enum Refusal {
+    /// A blocklist rule matched.
+    Blocked(String),
+    /// Allow-only mode, and the host is not on the list.
+    NotAllowed,
+}
+
+impl Refusal {
+    fn check(shared: &Shared, host: &str) -> Option<Refusal> {
+        match shared.policy.load().decide(host) {
+            Decision::Pass => None,
+            Decision::Blocked(rule) => Some(Refusal::Blocked(rule.to_string())),
+            Decision::NotAllowed => Some(Refusal::NotAllowed),
+        }
+    }
+
+    fn record(&self, ex: &mut Exchange, counters: &Counters) {
+        Counters::add(&counters.blocked, 1);
+        ex.record.verdict = Verdict::Blocked;
+        ex.record.status = 403;
+        ex.record.rule = Some(match self {
+            Refusal::Blocked(rule) => rule.clone(),
+            Refusal::NotAllowed => "allow-only".into(),
+        });
+    }
+
+    /// The 403 page for a plain HTTP request.
+    fn page(&self, host: &str, close: bool) -> Vec<u8> {
+        match self {
+            Refusal::Blocked(rule) => pages::blocked(host, rule, close),
+            Refusal::NotAllowed => pages::not_allowed(host, close),
+        }
+    }
+
+    /// The 403 text for CONNECT (browsers do not show it, command-line clients do).
+    fn text(&self, host: &str) -> String {
+        match self {
+            Refusal::Blocked(rule) => format!("Blocked by Wicket: {host} matches the rule {rule}"),
+            Refusal::NotAllowed => format!("Blocked by Wicket: {host} is not on the allowed list"),
+        }
+    }
+}
+
+async fn refuse_plain(
+    client: &mut Client,
+    ex: &mut Exchange,
+    counters: &Counters,
+    err: &ProxyError,
+) {
+    ex.fail(counters, err.kind);
+    ex.record.status = err.kind.status();
+    let _ = client
+        .writer
+        .write_all(&pages::plain(err.kind.status(), &err.detail, true))
+        .await;
+}
+
+enum HeadRead {
+    Head(RequestHead),
+    /// The client closed, stayed idle too long, or the proxy is stopping between requests.
+    Closed,
+    Failed(ProxyError),
+}
+
+/// Phase 1: waits for a request head. Before its first byte, the wait is the idle timeout (and
+/// ends quietly); once it has started, the client has the head timeout to finish it (408).
+async fn read_head(client: &mut Client, settings: &Settings, listener: &Listener) -> HeadRead {
+    // Stray line ends between requests are allowed (RFC 9112 §2.2).
+    while client
+        .reader
+        .buf
+        .first()
+        .is_some_and(|b| *b == b'\r' || *b == b'\n')
+    {
+        client.reader.buf.advance(1);
+    }
+    if client.reader.buf.is_empty() {
+        let wait = async {
+            // Wait for readability first so an idle connection holds no buffer.
+            client.reader.io.readable().await?;
+            client.reader.fill().await
+        };
+        tokio::select! {
+            read = wait => match read {
+                Ok(0) | Err(_) => return HeadRead::Closed,
+                Ok(_) => {}
+            },
+            _ = tokio::time::sleep(settings.idle_timeout) => return HeadRead::Closed,
+            _ = listener.shutdown.cancelled() => return HeadRead::Closed,
+        }
+    }
+    let deadline = tokio::time::Instant::now() + settings.head_timeout;
+    loop {
+        match request::parse(&mut client.reader.buf) {
+            Ok(Some(head)) => return HeadRead::Head(head),
+            Ok(None) => {}
+            Err(err) => return HeadRead::Failed(err),
+        }
+        match tokio::time::timeout_at(deadline, client.reader.fill()).await {
+            Err(_) => {
+                return HeadRead::Failed(ProxyError::new(
+                    ErrorKind::ClientTimeout,
+                    format!(
+                        "the request head was not complete within {} s",
+                        settings.head_timeout.as_secs()
+                    ),
+                ))
+            }
+            Ok(Ok(0)) | Ok(Err(_)) => return HeadRead::Closed,
+            Ok(Ok(_)) => {}
+        }
+    }
+}
+
+/// A client not on the allowlist: 403, and nothing it sends is read as a request.
+async fn deny(stream: TcpStream, peer: SocketAddr, shared: &Shared) {
+    let counters = &shared.hub.counters;
+    Counters::add(&counters.denied, 1);
+    let mut ex = Exchange::new(peer);
+    ex.record.verdict = Verdict::Denied;
+    ex.record.status = 403;
+    let (reader, mut writer) = stream.into_split();
+    let _ = writer.write_all(&pages::denied(peer.ip())).await;
+    ex.finish(shared);
+    close_gently(Client {
+        reader: BufReader::new(reader),
+        writer,
+        peer,
+    })
+    .await;
+}
+
+/// Closes after a last response without losing it: shut down our side, then read and discard
+/// what the client still sends for a moment, so the kernel does not answer it with a reset that
+/// could destroy the response in flight (RFC 9112 §9.6).
+async fn close_gently(mut client: Client) {
+    let _ = client.writer.shutdown().await;
+    let drain = async {
+        let mut discarded = 0usize;
+        loop {
+            client.reader.buf.clear();
+            match client.reader.fill().await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => discarded += n,
+            }
+            if discarded > 1 << 20 {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(Duration::from_secs(2), drain).await;
+}

@@ -1,0 +1,252 @@
+//! The engine API the CLI and the desktop app drive: start and stop the proxy, change its rules
+//! and settings while it runs, subscribe to events, read the stats, watch its state.
+//!
+//! An `Engine` outlives its listener: stopping and starting again keeps the stats, the event
+//! subscribers and the rules. Rule and setting changes apply to the next request on every open
+//! connection, without dropping any.
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+use serde::Serialize;
+use tokio::net::TcpListener;
+use tokio::sync::{broadcast, watch, Semaphore};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::config::Config;
+use crate::policy::Policy;
+use crate::server::{accept_loop, Listener, Settings, Shared};
+use crate::stats::{Event, Hub, StatsSnapshot};
+use crate::upstream::{Pool, SelfAddr};
+
+/// How often idle upstream connections are checked and expired ones closed.
+const POOL_SWEEP_INTERVAL: Duration = Duration::from_secs(5);
+
+/// Where the engine is.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum EngineState {
+    Stopped,
+    Running {
+        address: SocketAddr,
+    },
+    /// The last start failed (the address is in use, say); the message says why.
+    Failed {
+        error: String,
+    },
+}
+
+/// The listener could not be opened.
+#[derive(Debug)]
+pub struct StartError {
+    pub address: SocketAddr,
+    pub source: io::Error,
+}
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.source.kind() {
+            io::ErrorKind::AddrInUse => write!(
+                f,
+                "cannot listen on {}: the address is already in use (is another proxy running?)",
+                self.address
+            ),
+            io::ErrorKind::AddrNotAvailable => write!(
+                f,
+                "cannot listen on {}: this computer has no such address",
+                self.address
+            ),
+            io::ErrorKind::PermissionDenied => write!(
+                f,
+                "cannot listen on {}: permission denied (ports below 1024 need privileges)",
+                self.address
+            ),
+            _ => write!(f, "cannot listen on {}: {}", self.address, self.source),
+        }
+    }
+}
+
+impl std::error::Error for StartError {}
+
+/// A running listener.
+struct Running {
+    address: SocketAddr,
+    /// Stop accepting; connections close after their current request.
+    shutdown: CancellationToken,
+    /// End every connection now.
+    hard: CancellationToken,
+    tracker: TaskTracker,
+}
+
+/// A handle to the proxy engine; clones share the same engine.
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    shared: Arc<Shared>,
+    /// Listen address and connection limit, used at the next start.
+    listen: Mutex<(SocketAddr, usize)>,
+    running: tokio::sync::Mutex<Option<Running>>,
+    state: watch::Sender<EngineState>,
+    aggregator_started: AtomicBool,
+}
+
+impl Engine {
+    /// An engine configured by `config`, not yet listening.
+    pub fn new(config: &Config) -> Engine {
+        let shared = Arc::new(Shared {
+            policy: ArcSwap::from_pointee(Policy::from_config(config)),
+            settings: ArcSwap::from_pointee(Settings::from_config(config)),
+            hub: Arc::new(Hub::default()),
+            pool: Pool::default(),
+        });
+        Engine {
+            inner: Arc::new(Inner {
+                shared,
+                listen: Mutex::new((config.listen, config.max_connections)),
+                running: tokio::sync::Mutex::new(None),
+                state: watch::channel(EngineState::Stopped).0,
+                aggregator_started: AtomicBool::new(false),
+            }),
+        }
+    }
+
+    /// Applies a new config: rules and per-request settings at once, for every connection;
+    /// the listen address and connection limit at the next `start` (restart to move the port).
+    pub fn apply(&self, config: &Config) {
+        self.inner
+            .shared
+            .policy
+            .store(Arc::new(Policy::from_config(config)));
+        self.inner
+            .shared
+            .settings
+            .store(Arc::new(Settings::from_config(config)));
+        *self.inner.listen.lock().unwrap_or_else(|e| e.into_inner()) =
+            (config.listen, config.max_connections);
+    }
+
+    /// Replaces only the rules (blocklist, allow-only list, client allowlist).
+    pub fn set_policy(&self, policy: Policy) {
+        self.inner.shared.policy.store(Arc::new(policy));
+    }
+
+    /// The rules in force.
+    pub fn policy(&self) -> Arc<Policy> {
+        self.inner.shared.policy.load_full()
+    }
+
+    /// Starts listening; returns the bound address (useful with port 0). Starting a running
+    /// engine returns its address.
+    pub async fn start(&self) -> Result<SocketAddr, StartError> {
+        let mut running = self.inner.running.lock().await;
+        if let Some(r) = running.as_ref() {
+            return Ok(r.address);
+        }
+        if !self.inner.aggregator_started.swap(true, Ordering::SeqCst) {
+            self.inner.shared.hub.spawn_aggregator();
+        }
+        let (address, max_connections) =
+            *self.inner.listen.lock().unwrap_or_else(|e| e.into_inner());
+        let socket = match TcpListener::bind(address).await {
+            Ok(socket) => socket,
+            Err(source) => {
+                let err = StartError { address, source };
+                self.set_state(EngineState::Failed {
+                    error: err.to_string(),
+                });
+                return Err(err);
+            }
+        };
+        let bound = socket.local_addr().unwrap_or(address);
+        let shutdown = CancellationToken::new();
+        let hard = CancellationToken::new();
+        let tracker = TaskTracker::new();
+        let listener = Listener {
+            own: SelfAddr(bound),
+            shutdown: shutdown.clone(),
+        };
+        tracker.spawn(accept_loop(
+            socket,
+            self.inner.shared.clone(),
+            listener,
+            Arc::new(Semaphore::new(max_connections)),
+            hard.clone(),
+            tracker.clone(),
+        ));
+        let shared = self.inner.shared.clone();
+        let sweeping = shutdown.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(POOL_SWEEP_INTERVAL);
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => shared.pool.sweep(),
+                    _ = sweeping.cancelled() => return,
+                }
+            }
+        });
+        *running = Some(Running {
+            address: bound,
+            shutdown,
+            hard,
+            tracker,
+        });
+        self.set_state(EngineState::Running { address: bound });
+        Ok(bound)
+    }
+
+    /// Stops listening at once; requests in flight get `grace` to finish, then every connection
+    /// is closed. Returns when all connection tasks have ended and the port is free.
+    pub async fn stop(&self, grace: Duration) {
+        let mut running = self.inner.running.lock().await;
+        let Some(r) = running.take() else { return };
+        r.shutdown.cancel();
+        r.tracker.close();
+        if tokio::time::timeout(grace, r.tracker.wait()).await.is_err() {
+            r.hard.cancel();
+            r.tracker.wait().await;
+        }
+        self.inner.shared.pool.clear();
+        self.set_state(EngineState::Stopped);
+    }
+
+    /// The address the proxy listens on, while it runs.
+    pub fn address(&self) -> Option<SocketAddr> {
+        match &*self.inner.state.borrow() {
+            EngineState::Running { address } => Some(*address),
+            _ => None,
+        }
+    }
+
+    pub fn is_running(&self) -> bool {
+        self.address().is_some()
+    }
+
+    /// Watches the engine's state (running, stopped, failed).
+    pub fn state(&self) -> watch::Receiver<EngineState> {
+        self.inner.state.subscribe()
+    }
+
+    /// Events: one per finished request, and state changes. A subscriber that falls more than
+    /// `stats::EVENT_CAPACITY` events behind loses the oldest and is told how many.
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.inner.shared.hub.subscribe()
+    }
+
+    /// All counters, top hosts and the per-second series, now.
+    pub fn stats(&self) -> StatsSnapshot {
+        self.inner.shared.hub.snapshot()
+    }
+
+    fn set_state(&self, state: EngineState) {
+        self.inner.shared.hub.publish(Event::State(state.clone()));
+        self.inner.state.send_replace(state);
+    }
+}

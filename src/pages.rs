@@ -1,0 +1,212 @@
+//! The small pages Wicket answers with itself: errors, blocked sites, and the page for people
+//! who open the proxy's address in a browser. Every text a browser shows comes from here.
+
+use std::fmt::Write;
+use std::net::{IpAddr, SocketAddr};
+
+use crate::error::{ErrorKind, ProxyError};
+
+/// The reason phrase for the status codes Wicket sends itself.
+pub fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        400 => "Bad Request",
+        403 => "Forbidden",
+        408 => "Request Timeout",
+        431 => "Request Header Fields Too Large",
+        501 => "Not Implemented",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        _ => "Error",
+    }
+}
+
+/// A complete response: status line, headers and body. `close` adds `Connection: close`.
+pub fn response(status: u16, content_type: &str, body: &str, close: bool) -> Vec<u8> {
+    let mut out = String::with_capacity(body.len() + 160);
+    let _ = write!(
+        out,
+        "HTTP/1.1 {status} {}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nCache-Control: no-store\r\n",
+        reason(status),
+        body.len()
+    );
+    if close {
+        out.push_str("Connection: close\r\n");
+    }
+    out.push_str("\r\n");
+    out.push_str(body);
+    out.into_bytes()
+}
+
+/// An HTML page response.
+pub fn html(status: u16, title: &str, paragraphs: &[String], close: bool) -> Vec<u8> {
+    response(
+        status,
+        "text/html; charset=utf-8",
+        &page(title, paragraphs),
+        close,
+    )
+}
+
+/// A plain-text response (for CONNECT, whose bodies browsers never show).
+pub fn plain(status: u16, text: &str, close: bool) -> Vec<u8> {
+    let mut body = text.to_string();
+    body.push('\n');
+    response(status, "text/plain; charset=utf-8", &body, close)
+}
+
+fn page(title: &str, paragraphs: &[String]) -> String {
+    let mut body = String::new();
+    let _ = write!(
+        body,
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width\">\
+         <title>{t}</title><style>body{{font:16px/1.5 system-ui,sans-serif;max-width:36em;\
+         margin:4em auto;padding:0 1em;color:#222}}h1{{font-size:1.4em}}code{{background:#eee;\
+         padding:0 .2em}}footer{{margin-top:3em;color:#777;font-size:.85em}}</style></head>\
+         <body><h1>{t}</h1>\n",
+        t = escape(title)
+    );
+    for p in paragraphs {
+        let _ = writeln!(body, "<p>{p}</p>");
+    }
+    body.push_str("<footer>Wicket proxy</footer></body></html>\n");
+    body
+}
+
+/// Escapes text for HTML.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The page for a failed request.
+pub fn error(err: &ProxyError, close: bool) -> Vec<u8> {
+    let status = err.kind.status();
+    let title = match err.kind {
+        ErrorKind::BadRequest => "Bad request",
+        ErrorKind::HeadTooLarge => "Request too large",
+        ErrorKind::ClientTimeout => "Request timed out",
+        ErrorKind::UnsupportedScheme => "Not supported",
+        ErrorKind::NotProxied => "This is Wicket",
+        ErrorKind::PortNotAllowed => "Port not allowed",
+        ErrorKind::DnsFailed => "Site not found",
+        ErrorKind::UpstreamRefused => "Site unreachable",
+        ErrorKind::UpstreamTimeout => "Site too slow",
+        ErrorKind::BadResponse => "Bad answer from the site",
+        ErrorKind::ClientAborted | ErrorKind::UpstreamAborted => "Connection lost",
+    };
+    html(status, title, &[escape(&err.detail)], close)
+}
+
+/// 403 for a site the blocklist matches: names the host and the rule.
+pub fn blocked(host: &str, rule: &str, close: bool) -> Vec<u8> {
+    html(
+        403,
+        "Blocked",
+        &[
+            format!("<strong>{}</strong> is blocked by Wicket.", escape(host)),
+            format!("It matches the rule <code>{}</code>.", escape(rule)),
+        ],
+        close,
+    )
+}
+
+/// 403 in allow-only mode for a site that is not on the list.
+pub fn not_allowed(host: &str, close: bool) -> Vec<u8> {
+    html(
+        403,
+        "Not on the allowed list",
+        &[format!(
+            "Only the sites on Wicket's allowed list can be visited, and <strong>{}</strong> is not one of them.",
+            escape(host)
+        )],
+        close,
+    )
+}
+
+/// 403 for a client whose address is not on the allowlist.
+pub fn denied(client: IpAddr) -> Vec<u8> {
+    html(
+        403,
+        "Not allowed to use this proxy",
+        &[format!(
+            "Your address {} is not on this Wicket proxy's client allowlist.",
+            escape(&client.to_string())
+        )],
+        true,
+    )
+}
+
+/// 400 for a request made to the proxy itself, with how to set a browser up instead.
+pub fn about(listen: SocketAddr, detail: &str) -> Vec<u8> {
+    let err = ProxyError::new(ErrorKind::NotProxied, detail);
+    let address = match listen.ip() {
+        ip if ip.is_unspecified() => format!("this computer's address, port {}", listen.port()),
+        IpAddr::V6(ip) => format!("<code>[{ip}]</code>, port {}", listen.port()),
+        IpAddr::V4(ip) => format!("<code>{ip}</code>, port {}", listen.port()),
+    };
+    html(
+        err.kind.status(),
+        "This is Wicket, a web proxy",
+        &[
+            escape(&err.detail),
+            "Wicket is not a website: browsers send their requests <em>through</em> it.".into(),
+            format!("To use it, set your browser's or system's HTTP and HTTPS proxy to {address}."),
+        ],
+        true,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(bytes: Vec<u8>) -> String {
+        String::from_utf8(bytes).unwrap()
+    }
+
+    #[test]
+    fn responses_are_well_framed() {
+        let r = text(plain(403, "no", true));
+        assert!(r.starts_with("HTTP/1.1 403 Forbidden\r\n"));
+        assert!(r.contains("Content-Length: 3\r\n"));
+        assert!(r.contains("Connection: close\r\n"));
+        assert!(r.ends_with("\r\n\r\nno\n"));
+    }
+
+    #[test]
+    fn blocked_page_names_host_and_rule_escaped() {
+        let r = text(blocked("a<b>.test", "re:^a<", false));
+        assert!(r.contains("a&lt;b&gt;.test"));
+        assert!(r.contains("re:^a&lt;"));
+        assert!(!r.contains("Connection: close"));
+        let body = r.split("\r\n\r\n").nth(1).unwrap();
+        let declared: usize = r
+            .lines()
+            .find_map(|l| l.strip_prefix("Content-Length: "))
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert_eq!(body.len(), declared);
+    }
+
+    #[test]
+    fn about_page_says_how_to_configure_a_browser() {
+        let r = text(about("127.0.0.1:12345".parse().unwrap(), "x"));
+        assert!(r.starts_with("HTTP/1.1 400 "));
+        assert!(r.contains("This is Wicket"));
+        assert!(r.contains("127.0.0.1</code>, port 12345"));
+    }
+}

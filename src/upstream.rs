@@ -1,0 +1,248 @@
+//! Connections to upstream servers: name lookup, connect with a deadline, and a small pool of
+//! idle keep-alive connections per host so consecutive requests skip the TCP handshake.
+
+use std::collections::HashMap;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use tokio::net::TcpStream;
+
+use crate::error::{ErrorKind, ProxyError};
+use crate::rules::parse_ip_literal;
+
+/// Idle connections kept per host and port.
+pub const MAX_IDLE_PER_HOST: usize = 64;
+/// Idle connections kept in all.
+pub const MAX_IDLE_TOTAL: usize = 512;
+/// How long an idle connection is kept; below common server keep-alive timeouts (nginx: 75 s),
+/// so the server rarely closes one just as it is reused.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The proxy's own listening address, so requests that would loop back into it are refused.
+#[derive(Clone, Copy, Debug)]
+pub struct SelfAddr(pub SocketAddr);
+
+impl SelfAddr {
+    /// Whether connecting to `addr` would reach this proxy's own listener.
+    pub fn is_self(&self, addr: SocketAddr) -> bool {
+        let listen = self.0;
+        if addr.port() != listen.port() {
+            return false;
+        }
+        let ip = crate::rules::canonical_ip(addr.ip());
+        let own = crate::rules::canonical_ip(listen.ip());
+        ip == own
+            || ip.is_unspecified()
+            || (own.is_unspecified() && ip.is_loopback())
+            || (own.is_loopback() && ip.is_loopback() && ip.is_ipv4() == own.is_ipv4())
+    }
+
+    /// Whether `host:port` names the proxy itself without a lookup (an IP literal or localhost).
+    pub fn is_self_name(&self, host: &str, port: u16) -> bool {
+        if let Some(ip) = parse_ip_literal(host) {
+            return self.is_self(SocketAddr::new(ip, port));
+        }
+        port == self.0.port() && (host == "localhost" || host.ends_with(".localhost")) && {
+            let own = self.0.ip();
+            own.is_loopback() || own.is_unspecified()
+        }
+    }
+}
+
+/// Resolves `host` and connects to the first address that answers, all within `timeout`.
+pub async fn connect(
+    host: &str,
+    port: u16,
+    timeout: Duration,
+    own: SelfAddr,
+) -> Result<TcpStream, ProxyError> {
+    let deadline = tokio::time::Instant::now() + timeout;
+    let addrs: Vec<SocketAddr> = match parse_ip_literal(host) {
+        Some(ip) => vec![SocketAddr::new(ip, port)],
+        None => {
+            match tokio::time::timeout_at(deadline, tokio::net::lookup_host((host, port))).await {
+                Err(_) => {
+                    return Err(ProxyError::new(
+                        ErrorKind::UpstreamTimeout,
+                        format!("looking up {host} took longer than {} s", timeout.as_secs()),
+                    ))
+                }
+                Ok(Err(e)) => {
+                    return Err(ProxyError::new(
+                        ErrorKind::DnsFailed,
+                        format!("the name {host} could not be found ({e})"),
+                    ))
+                }
+                Ok(Ok(found)) => found.collect(),
+            }
+        }
+    };
+    if addrs.is_empty() {
+        return Err(ProxyError::new(
+            ErrorKind::DnsFailed,
+            format!("the name {host} has no address"),
+        ));
+    }
+    if addrs.iter().any(|a| own.is_self(*a)) {
+        return Err(ProxyError::new(
+            ErrorKind::NotProxied,
+            format!("{host}:{port} is this proxy itself; the request would loop"),
+        ));
+    }
+    let mut last_error: Option<io::Error> = None;
+    for (i, addr) in addrs.iter().enumerate() {
+        // Give each remaining address a fair share of the time left, so one black-holed
+        // address (often IPv6) does not use up the whole deadline.
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        let share = left / (addrs.len() - i) as u32;
+        let attempt_deadline =
+            tokio::time::Instant::now() + share.max(left.min(Duration::from_secs(2)));
+        match tokio::time::timeout_at(attempt_deadline, TcpStream::connect(addr)).await {
+            Ok(Ok(stream)) => {
+                let _ = stream.set_nodelay(true);
+                return Ok(stream);
+            }
+            Ok(Err(e)) => last_error = Some(e),
+            Err(_) => last_error = Some(io::ErrorKind::TimedOut.into()),
+        }
+    }
+    match last_error {
+        Some(e) if e.kind() == io::ErrorKind::TimedOut => Err(ProxyError::new(
+            ErrorKind::UpstreamTimeout,
+            format!(
+                "{host}:{port} did not accept a connection within {} s",
+                timeout.as_secs()
+            ),
+        )),
+        e => Err(ProxyError::new(
+            ErrorKind::UpstreamRefused,
+            format!(
+                "could not connect to {host}:{port} ({})",
+                e.map_or_else(|| "no address".to_string(), |e| e.to_string())
+            ),
+        )),
+    }
+}
+
+struct Idle {
+    stream: TcpStream,
+    since: Instant,
+}
+
+/// Host and port.
+type PoolKey = (Box<str>, u16);
+
+/// Idle upstream connections by host and port, most recently used last.
+#[derive(Default)]
+pub struct Pool {
+    idle: Mutex<HashMap<PoolKey, Vec<Idle>>>,
+}
+
+impl Pool {
+    /// An idle connection to `host:port` that still looks open, if there is one.
+    pub fn take(&self, host: &str, port: u16) -> Option<TcpStream> {
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        let key = (Box::<str>::from(host), port);
+        let list = idle.get_mut(&key)?;
+        let mut found = None;
+        while let Some(conn) = list.pop() {
+            if conn.since.elapsed() < IDLE_TIMEOUT && still_open(&conn.stream) {
+                found = Some(conn.stream);
+                break;
+            }
+        }
+        if list.is_empty() {
+            idle.remove(&key);
+        }
+        found
+    }
+
+    /// Keeps a connection for reuse, unless the pool is full.
+    pub fn put(&self, host: &str, port: u16, stream: TcpStream) {
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        let total: usize = idle.values().map(Vec::len).sum();
+        if total >= MAX_IDLE_TOTAL {
+            return;
+        }
+        let list = idle.entry((host.into(), port)).or_default();
+        if list.len() < MAX_IDLE_PER_HOST {
+            list.push(Idle {
+                stream,
+                since: Instant::now(),
+            });
+        }
+    }
+
+    /// Closes connections idle for too long or closed by their server.
+    pub fn sweep(&self) {
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        idle.retain(|_, list| {
+            list.retain(|c| c.since.elapsed() < IDLE_TIMEOUT && still_open(&c.stream));
+            !list.is_empty()
+        });
+    }
+
+    /// Closes every idle connection (when the proxy stops).
+    pub fn clear(&self) {
+        self.idle.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+
+    /// Idle connections held now.
+    pub fn idle_count(&self) -> usize {
+        self.idle
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .map(Vec::len)
+            .sum()
+    }
+}
+
+/// An idle connection must have nothing to read: end of stream means the server closed it, and
+/// stray bytes mean it is out of step. Either way it cannot carry a new request.
+fn still_open(stream: &TcpStream) -> bool {
+    let mut probe = [0u8; 1];
+    matches!(stream.try_read(&mut probe), Err(e) if e.kind() == io::ErrorKind::WouldBlock)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn self_detection_covers_loopback_and_wildcard_listeners() {
+        let lo = SelfAddr("127.0.0.1:12345".parse().unwrap());
+        assert!(lo.is_self("127.0.0.1:12345".parse().unwrap()));
+        assert!(lo.is_self("127.0.0.2:12345".parse().unwrap()));
+        assert!(lo.is_self("0.0.0.0:12345".parse().unwrap()));
+        assert!(!lo.is_self("127.0.0.1:80".parse().unwrap()));
+        assert!(lo.is_self_name("localhost", 12345));
+        assert!(lo.is_self_name("[::ffff:127.0.0.1]", 12345));
+        assert!(!lo.is_self_name("example.com", 12345));
+        let any = SelfAddr("[::]:8080".parse().unwrap());
+        assert!(any.is_self("[::1]:8080".parse().unwrap()));
+        assert!(any.is_self("127.0.0.1:8080".parse().unwrap()));
+        assert!(!any.is_self("127.0.0.1:8081".parse().unwrap()));
+    }
+
+    #[tokio::test]
+    async fn pool_returns_live_connections_and_drops_closed_ones() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let pool = Pool::default();
+        let client = TcpStream::connect(addr).await.unwrap();
+        let (server_side, _) = listener.accept().await.unwrap();
+        pool.put("a.test", 80, client);
+        assert_eq!(pool.idle_count(), 1);
+        assert!(pool.take("a.test", 81).is_none());
+        let again = pool.take("a.test", 80).expect("live connection comes back");
+        pool.put("a.test", 80, again);
+        drop(server_side);
+        // Let the reactor see the FIN.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(pool.take("a.test", 80).is_none());
+        assert_eq!(pool.idle_count(), 0);
+    }
+}
