@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Installs what is missing, then runs every check and test of the project: formatting, clippy,
+# the engine's unit and integration tests (real sockets on loopback), and the desktop app's tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup-debian.sh engine
+export PATH="$HOME/.cargo/bin:$PATH"
+
+echo "== cargo fmt --check" >&2
+cargo fmt --all -- --check
+echo "== cargo clippy" >&2
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+echo "== engine tests" >&2
+cargo test -p wicket --quiet
