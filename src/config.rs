@@ -213,9 +213,11 @@ impl ConnectPorts {
                         ports.push(p)
                     }
                 }
-                _ => return Err(format!(
+                _ => {
+                    return Err(format!(
                     "{part:?} is not a port (expected 1-65535, a comma-separated list, or 'any')"
-                )),
+                ))
+                }
             }
         }
         Ok(ConnectPorts::Only(ports))

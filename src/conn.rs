@@ -105,10 +105,6 @@ impl Exchange {
 pub async fn serve(stream: TcpStream, peer: SocketAddr, shared: &Arc<Shared>, listener: &Listener) {
     let counters = &shared.hub.counters;
     let _open = GaugeGuard::new(&counters.open_connections);
-    if !shared.policy.load().allows_client(peer.ip()) {
-        deny(stream, peer, shared).await;
-        return;
-    }
     let _ = stream.set_nodelay(true);
     let (reader, writer) = stream.into_split();
     let mut client = Client {
@@ -116,6 +112,12 @@ pub async fn serve(stream: TcpStream, peer: SocketAddr, shared: &Arc<Shared>, li
         writer,
         peer,
     };
+    if !shared.policy.load().allows_client(peer.ip()) {
+        // Answered before anything is read, so nothing the client sends is ever parsed.
+        deny(&mut client, Exchange::new(peer), shared).await;
+        close_gently(client).await;
+        return;
+    }
     loop {
         let settings = shared.settings.load_full();
         let head = match read_head(&mut client, &settings, listener).await {
@@ -133,6 +135,11 @@ pub async fn serve(stream: TcpStream, peer: SocketAddr, shared: &Arc<Shared>, li
         };
         Counters::add(&counters.requests, 1);
         let mut ex = Exchange::for_request(peer, &head);
+        // The allowlist may have changed since the connection was accepted.
+        if !shared.policy.load().allows_client(peer.ip()) {
+            deny(&mut client, ex, shared).await;
+            break;
+        }
         let keep_alive = handle(&mut client, &head, shared, &settings, listener, &mut ex).await;
         ex.finish(shared);
         if !keep_alive || listener.shutdown.is_cancelled() {
@@ -342,22 +349,16 @@ async fn read_head(client: &mut Client, settings: &Settings, listener: &Listener
     }
 }
 
-/// A client not on the allowlist: 403, and nothing it sends is read as a request.
-async fn deny(stream: TcpStream, peer: SocketAddr, shared: &Shared) {
-    let counters = &shared.hub.counters;
-    Counters::add(&counters.denied, 1);
-    let mut ex = Exchange::new(peer);
+/// A client not on the allowlist: 403, and the connection is closed after it.
+async fn deny(client: &mut Client, mut ex: Exchange, shared: &Shared) {
+    Counters::add(&shared.hub.counters.denied, 1);
     ex.record.verdict = Verdict::Denied;
     ex.record.status = 403;
-    let (reader, mut writer) = stream.into_split();
-    let _ = writer.write_all(&pages::denied(peer.ip())).await;
+    let _ = client
+        .writer
+        .write_all(&pages::denied(client.peer.ip()))
+        .await;
     ex.finish(shared);
-    close_gently(Client {
-        reader: BufReader::new(reader),
-        writer,
-        peer,
-    })
-    .await;
 }
 
 /// Closes after a last response without losing it: shut down our side, then read and discard
