@@ -1,0 +1,20 @@
+fn main() {
+    // tauri.conf.json lives at the workspace root, next to ui/ and icons/. Declaring the
+    // commands makes each one need a grant in capabilities/main.json.
+    let attributes = tauri_build::Attributes::new()
+        .config_path("../tauri.conf.json")
+        .app_manifest(tauri_build::AppManifest::new().commands(&[
+            "status",
+            "set_enabled",
+            "check_rule",
+            "add_rules",
+            "remove_rule",
+            "check_client",
+            "add_clients",
+            "remove_client",
+            "check_settings",
+            "save_settings",
+            "dismiss_problem",
+        ]));
+    tauri_build::try_build(attributes).expect("tauri-build failed");
+}

@@ -1,0 +1,93 @@
+//! Wicket's desktop app: a tray icon and a small window around the proxy engine (the `wicket`
+//! crate). No proxy logic lives here: the app starts and stops the engine, forwards its events
+//! to the window, and saves the config in the CLI's file. One file per concern:
+//!
+//! - [`state`]: the engine and the config in force, every change applied, saved and published;
+//! - [`persist`]: the config file (same format as the CLI), broken files kept aside;
+//! - [`commands`]: what the window may call;
+//! - [`events`]: the one event enum sent to the window, batched and rate-limited;
+//! - [`views`]: the shapes the window receives;
+//! - [`window`]: the main window, created on demand and destroyed when closed;
+//! - [`tray`]: the tray icon and its menu;
+//! - [`lifecycle`]: a clean quit from the tray, a signal, or the last window closing.
+//!
+//! [`builder`] wires what the real app and the mock-runtime tests share; [`run`] adds the tray,
+//! the single-instance guard and the run loop.
+
+pub mod commands;
+pub mod events;
+pub mod lifecycle;
+pub mod persist;
+pub mod state;
+pub mod tray;
+pub mod views;
+pub mod window;
+
+use tauri::{Builder, Manager, Runtime};
+use wicket::Config;
+
+use crate::events::Feed;
+use crate::state::AppState;
+
+/// Commands, state and start-up shared by the app and its tests. The caller manages the
+/// [`AppState`] before the app runs (the app loads the config file, tests bring their own).
+pub fn builder<R: Runtime>(builder: Builder<R>) -> Builder<R> {
+    builder
+        .manage(Feed::default())
+        .invoke_handler(tauri::generate_handler![
+            commands::status,
+            commands::set_enabled,
+            commands::check_rule,
+            commands::add_rules,
+            commands::remove_rule,
+            commands::check_client,
+            commands::add_clients,
+            commands::remove_client,
+            commands::check_settings,
+            commands::save_settings,
+            commands::dismiss_problem,
+        ])
+        .setup(|app| {
+            events::spawn_forwarder(app.handle().clone());
+            let handle = app.handle().clone();
+            tauri::async_runtime::spawn(async move {
+                handle.state::<AppState>().restore().await;
+            });
+            Ok(())
+        })
+}
+
+/// The app's config, icons and ui/, from tauri.conf.json at the workspace root.
+pub fn context<R: Runtime>() -> tauri::Context<R> {
+    tauri::generate_context!("../tauri.conf.json")
+}
+
+/// Runs the desktop app. `--hidden` starts in the tray (for autostart) when there is one.
+pub fn run() {
+    env_logger::Builder::from_env(
+        env_logger::Env::default().default_filter_or("warn,wicket=info,wicket_desktop=info"),
+    )
+    .init();
+    let hidden = std::env::args().skip(1).any(|a| a == "--hidden");
+    let app = builder(
+        // First, so that a second launch hands over before anything else starts.
+        tauri::Builder::default().plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
+            window::show_main(app);
+        })),
+    )
+    .build(context())
+    .unwrap_or_else(|e| {
+        log::error!("cannot start: {e}");
+        std::process::exit(1);
+    });
+    let handle = app.handle().clone();
+    // Loaded only now, once the single-instance guard has let this instance through: a second
+    // launch must not touch the running one's config file.
+    handle.manage(AppState::load(Config::default_path()));
+    let tray_shown = tray::setup(&handle);
+    if !hidden || !tray_shown {
+        window::show_main(&handle);
+    }
+    lifecycle::quit_on_signals(&handle);
+    app.run(lifecycle::on_run_event);
+}

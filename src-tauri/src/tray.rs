@@ -1,0 +1,325 @@
+//! The tray icon: its look follows the proxy (on, off, error) and its menu holds every action,
+//! since Linux tray hosts deliver menu events only, never clicks on the icon.
+//!
+//! Kept out of [`crate::builder`]: tray code needs GTK, which the mock runtime does not start.
+//! A desktop without a tray host is not an error: the icon is still registered (a host may
+//! appear later) and the caller opens the window instead.
+
+use std::time::Duration;
+
+use tauri::image::Image;
+use tauri::menu::{CheckMenuItem, Menu, MenuEvent, MenuItem, PredefinedMenuItem};
+use tauri::tray::{TrayIcon, TrayIconBuilder};
+use tauri::{AppHandle, Manager, Runtime};
+use wicket::EngineState;
+
+use crate::lifecycle;
+use crate::state::AppState;
+use crate::window;
+
+pub const TRAY_ID: &str = "wicket";
+
+/// Menu item ids.
+pub const MENU_STATUS: &str = "status";
+pub const MENU_PROXY_ON: &str = "proxy-on";
+pub const MENU_OPEN: &str = "open";
+pub const MENU_QUIT: &str = "quit";
+
+/// How often the status line's counters are refreshed.
+const REFRESH_EVERY: Duration = Duration::from_secs(1);
+/// Longer status lines are cut (menus do not wrap).
+const MAX_STATUS_CHARS: usize = 90;
+
+const ICON_ON: &[u8] = include_bytes!("../../icons/tray-on.png");
+const ICON_OFF: &[u8] = include_bytes!("../../icons/tray-off.png");
+const ICON_ERROR: &[u8] = include_bytes!("../../icons/tray-error.png");
+
+/// What the icon shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Look {
+    On,
+    Off,
+    /// The user wants the proxy on and it could not start.
+    Error,
+}
+
+impl Look {
+    pub fn of(enabled: bool, state: &EngineState) -> Look {
+        match state {
+            EngineState::Running { .. } => Look::On,
+            EngineState::Failed { .. } if enabled => Look::Error,
+            _ => Look::Off,
+        }
+    }
+
+    fn icon(self) -> &'static [u8] {
+        match self {
+            Look::On => ICON_ON,
+            Look::Off => ICON_OFF,
+            Look::Error => ICON_ERROR,
+        }
+    }
+}
+
+/// Creates the tray icon and starts keeping it current. Returns whether a tray host is there
+/// to show it; when not, a warning is logged and the caller should open the window.
+pub fn setup<R: Runtime>(app: &AppHandle<R>) -> bool {
+    if let Err(e) = build(app) {
+        log::warn!("no tray icon ({e}); the window stays the way to control Wicket");
+        return false;
+    }
+    let present = host_present();
+    if !present {
+        log::warn!(
+            "no system tray host found (no StatusNotifier watcher on D-Bus, no XEmbed tray): \
+             opening the window instead; closing it quits Wicket"
+        );
+    }
+    present
+}
+
+/// Whether closing the window can leave Wicket in the tray: the icon exists and a host shows it.
+pub fn usable<R: Runtime>(app: &AppHandle<R>) -> bool {
+    app.tray_by_id(TRAY_ID).is_some() && host_present()
+}
+
+fn build<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
+    let status = MenuItem::with_id(app, MENU_STATUS, "Starting…", false, None::<&str>)?;
+    let proxy_on =
+        CheckMenuItem::with_id(app, MENU_PROXY_ON, "Proxy on", true, false, None::<&str>)?;
+    let open = MenuItem::with_id(app, MENU_OPEN, "Open Wicket", true, None::<&str>)?;
+    let quit = MenuItem::with_id(app, MENU_QUIT, "Quit", true, None::<&str>)?;
+    // "Use as system proxy" (a later issue) goes right after "Proxy on".
+    let menu = Menu::with_items(
+        app,
+        &[
+            &status,
+            &PredefinedMenuItem::separator(app)?,
+            &proxy_on,
+            &PredefinedMenuItem::separator(app)?,
+            &open,
+            &quit,
+        ],
+    )?;
+    let tray = TrayIconBuilder::with_id(TRAY_ID)
+        .icon(Image::from_bytes(Look::Off.icon())?)
+        .tooltip("Wicket")
+        .menu(&menu)
+        .show_menu_on_left_click(true)
+        .on_menu_event(on_menu_event)
+        .build(app)?;
+    spawn_refresher(app.clone(), tray, status, proxy_on);
+    Ok(())
+}
+
+fn on_menu_event<R: Runtime>(app: &AppHandle<R>, event: MenuEvent) {
+    match event.id().as_ref() {
+        MENU_PROXY_ON => {
+            let app = app.clone();
+            tauri::async_runtime::spawn(async move {
+                let state = app.state::<AppState>();
+                // The check item shows whether the proxy runs; a click asks for the other state
+                // (and retries a proxy that failed to start).
+                let on = !state.engine.is_running();
+                if let Err(e) = state.set_enabled(on).await {
+                    log::warn!("{e}");
+                }
+            });
+        }
+        MENU_OPEN => window::show_main(app),
+        MENU_QUIT => lifecycle::quit(app),
+        _ => {}
+    }
+}
+
+/// Follows the engine's state and the config, and refreshes the counters every second.
+fn spawn_refresher<R: Runtime>(
+    app: AppHandle<R>,
+    tray: TrayIcon<R>,
+    status: MenuItem<R>,
+    proxy_on: CheckMenuItem<R>,
+) {
+    tauri::async_runtime::spawn(async move {
+        let state = app.state::<AppState>();
+        let mut engine_state = state.engine.state();
+        let mut config = state.watch_config();
+        let mut tick = tokio::time::interval(REFRESH_EVERY);
+        let mut shown_look = None;
+        let mut shown_text = String::new();
+        loop {
+            let engine_now = engine_state.borrow_and_update().clone();
+            let enabled = config.borrow_and_update().enabled;
+            let look = Look::of(enabled, &engine_now);
+            if shown_look != Some(look) {
+                shown_look = Some(look);
+                if let Ok(icon) = Image::from_bytes(look.icon()) {
+                    let _ = tray.set_icon(Some(icon));
+                }
+                let _ = tray.set_tooltip(Some(tooltip(look, &engine_now)));
+            }
+            // Always: a click toggles a check item by itself, even when the proxy did not follow.
+            let _ = proxy_on.set_checked(look == Look::On);
+            let stats = state.engine.stats();
+            let text = status_line(enabled, &engine_now, stats.requests, stats.blocked);
+            if text != shown_text {
+                let _ = status.set_text(&text);
+                shown_text = text;
+            }
+            tokio::select! {
+                changed = engine_state.changed() => if changed.is_err() { return },
+                changed = config.changed() => if changed.is_err() { return },
+                _ = tick.tick() => {}
+            }
+        }
+    });
+}
+
+fn tooltip(look: Look, state: &EngineState) -> String {
+    match (look, state) {
+        (Look::On, EngineState::Running { address }) => format!("Wicket: on ({address})"),
+        (Look::Error, EngineState::Failed { error }) => format!("Wicket: not running: {error}"),
+        _ => "Wicket: off".into(),
+    }
+}
+
+/// The menu's first line: "Running on 127.0.0.1:12345 · 1,234 requests · 56 blocked".
+pub fn status_line(enabled: bool, state: &EngineState, requests: u64, blocked: u64) -> String {
+    let counts = format!(
+        "{} {} · {} blocked",
+        thousands(requests),
+        if requests == 1 { "request" } else { "requests" },
+        thousands(blocked)
+    );
+    let text = match state {
+        EngineState::Running { address } => format!("Running on {address} · {counts}"),
+        EngineState::Failed { error } if enabled => format!("Not running: {error}"),
+        _ if requests > 0 => format!("Off · {counts}"),
+        _ => "Off".into(),
+    };
+    if text.chars().count() > MAX_STATUS_CHARS {
+        let cut: String = text.chars().take(MAX_STATUS_CHARS - 1).collect();
+        format!("{cut}…")
+    } else {
+        text
+    }
+}
+
+/// 1234567 -> "1,234,567".
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Whether a tray host is running: a StatusNotifier watcher on the session bus (what the
+/// AppIndicator icon registers with), or an XEmbed tray (what it falls back to).
+#[cfg(target_os = "linux")]
+fn host_present() -> bool {
+    status_notifier_watcher() || xembed_tray()
+}
+
+#[cfg(not(target_os = "linux"))]
+fn host_present() -> bool {
+    true
+}
+
+#[cfg(target_os = "linux")]
+fn status_notifier_watcher() -> bool {
+    use gio::prelude::*;
+    let Ok(bus) = gio::bus_get_sync(gio::BusType::Session, gio::Cancellable::NONE) else {
+        return false;
+    };
+    let args = ("org.kde.StatusNotifierWatcher",).to_variant();
+    bus.call_sync(
+        Some("org.freedesktop.DBus"),
+        "/org/freedesktop/DBus",
+        "org.freedesktop.DBus",
+        "NameHasOwner",
+        Some(&args),
+        gio::glib::VariantTy::new("(b)").ok(),
+        gio::DBusCallFlags::NONE,
+        1000,
+        gio::Cancellable::NONE,
+    )
+    .ok()
+    .and_then(|reply| reply.get::<(bool,)>())
+    .is_some_and(|(owned,)| owned)
+}
+
+#[cfg(target_os = "linux")]
+fn xembed_tray() -> bool {
+    use std::ffi::CString;
+    let Ok(xlib) = x11_dl::xlib::Xlib::open() else {
+        return false;
+    };
+    // SAFETY: plain Xlib calls on a display connection opened and closed here.
+    unsafe {
+        let display = (xlib.XOpenDisplay)(std::ptr::null());
+        if display.is_null() {
+            return false;
+        }
+        let screen = (xlib.XDefaultScreen)(display);
+        let name = CString::new(format!("_NET_SYSTEM_TRAY_S{screen}")).unwrap_or_default();
+        let atom = (xlib.XInternAtom)(display, name.as_ptr(), x11_dl::xlib::False);
+        let owner = (xlib.XGetSelectionOwner)(display, atom);
+        (xlib.XCloseDisplay)(display);
+        owner != 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_line_reads_like_the_issue_says() {
+        let running = EngineState::Running {
+            address: "127.0.0.1:12345".parse().unwrap(),
+        };
+        assert_eq!(
+            status_line(true, &running, 1234, 56),
+            "Running on 127.0.0.1:12345 · 1,234 requests · 56 blocked"
+        );
+        assert_eq!(status_line(false, &EngineState::Stopped, 0, 0), "Off");
+        let failed = EngineState::Failed {
+            error: "cannot listen on 127.0.0.1:1: the address is already in use".into(),
+        };
+        assert!(status_line(true, &failed, 3, 0).starts_with("Not running: cannot listen"));
+        assert_eq!(
+            status_line(false, &failed, 3, 0),
+            "Off · 3 requests · 0 blocked"
+        );
+    }
+
+    #[test]
+    fn long_status_lines_are_cut() {
+        let failed = EngineState::Failed {
+            error: "x".repeat(200),
+        };
+        let line = status_line(true, &failed, 0, 0);
+        assert_eq!(line.chars().count(), MAX_STATUS_CHARS);
+        assert!(line.ends_with('…'));
+    }
+
+    #[test]
+    fn icon_shows_error_only_when_the_proxy_should_run() {
+        let failed = EngineState::Failed { error: "x".into() };
+        assert_eq!(Look::of(true, &failed), Look::Error);
+        assert_eq!(Look::of(false, &failed), Look::Off);
+        assert_eq!(Look::of(true, &EngineState::Stopped), Look::Off);
+    }
+
+    #[test]
+    fn thousands_are_separated() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(1234567), "1,234,567");
+    }
+}

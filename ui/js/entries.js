@@ -1,0 +1,174 @@
+// A list editor shared by the blocklist and the allowlist: add one entry (checked by the
+// engine's parser as it is typed), paste many, search, count, remove.
+
+import { errorText } from './api.js';
+import { count, debounce, fieldMessage, plural, toast } from './format.js';
+
+/** Entries rendered at most; a search narrows the rest. */
+const MAX_SHOWN = 1000;
+
+export class ListEditor {
+  /**
+   * @param root  the `.list-editor` element
+   * @param opts  {check, add, remove, entries(config), noun: [one, many], empty}
+   */
+  constructor(root, opts) {
+    this.opts = opts;
+    this.entries = [];
+    this.one = root.querySelector('form.add-one');
+    this.input = this.one.querySelector('input');
+    this.inputMsg = document.getElementById(this.input.getAttribute('aria-describedby'));
+    this.many = root.querySelector('form.add-many');
+    this.textarea = this.many.querySelector('textarea');
+    this.manyMsg = document.getElementById(this.textarea.getAttribute('aria-describedby'));
+    this.search = root.querySelector('.list-head input');
+    this.countEl = root.querySelector('.count');
+    this.list = root.querySelector('ul.entries');
+    this.empty = root.querySelector('.empty');
+
+    const check = debounce(() => this.checkTyped(), 120);
+    this.input.addEventListener('input', check);
+    this.one.addEventListener('submit', (e) => {
+      e.preventDefault();
+      this.addTyped();
+    });
+    this.many.addEventListener('submit', (e) => {
+      e.preventDefault();
+      this.addPasted();
+    });
+    this.search.addEventListener('input', () => this.render());
+    this.list.addEventListener('click', (e) => this.onRemove(e));
+  }
+
+  /** Shows the list from a config. */
+  update(config) {
+    this.entries = this.opts.entries(config);
+    this.render();
+  }
+
+  async checkTyped() {
+    const text = this.input.value;
+    if (!text.trim()) {
+      fieldMessage(this.input, this.inputMsg, '');
+      return;
+    }
+    try {
+      const canonical = await this.opts.check(text);
+      if (text !== this.input.value) return; // typed on meanwhile
+      const known = this.entries.includes(canonical);
+      const note = known ? `${canonical} is already on the list` : canonical !== text.trim() ? `Will be added as ${canonical}` : '';
+      fieldMessage(this.input, this.inputMsg, note, known ? '' : 'ok');
+    } catch (err) {
+      if (text !== this.input.value) return;
+      fieldMessage(this.input, this.inputMsg, errorText(err), 'error');
+    }
+  }
+
+  async addTyped() {
+    const text = this.input.value;
+    if (!text.trim()) {
+      fieldMessage(this.input, this.inputMsg, `Type ${this.opts.noun[0] === 'rule' ? 'a site' : 'an address'} first`, 'error');
+      this.input.focus();
+      return;
+    }
+    try {
+      const result = await this.opts.add([text]);
+      this.update(result.config);
+      if (result.refused.length) {
+        fieldMessage(this.input, this.inputMsg, result.refused[0].reason, 'error');
+        this.input.focus();
+      } else if (result.already.length) {
+        fieldMessage(this.input, this.inputMsg, `${result.already[0]} is already on the list`);
+      } else {
+        this.input.value = '';
+        fieldMessage(this.input, this.inputMsg, `Added ${result.added[0]}`, 'ok');
+        toast(`Added ${result.added[0]}`);
+      }
+    } catch (err) {
+      fieldMessage(this.input, this.inputMsg, errorText(err), 'error');
+    }
+  }
+
+  async addPasted() {
+    const lines = this.textarea.value.split(/\r?\n/);
+    if (!lines.some((l) => l.trim())) {
+      fieldMessage(this.textarea, this.manyMsg, 'Paste one entry per line first', 'error');
+      return;
+    }
+    try {
+      const result = await this.opts.add(lines);
+      this.update(result.config);
+      const parts = [`Added ${count(result.added.length)}.`];
+      const already = result.already.length;
+      if (already) parts.push(`${count(already)} ${already === 1 ? 'was' : 'were'} already on the list.`);
+      this.manyMsg.replaceChildren(parts.join(' '));
+      if (result.refused.length) {
+        // Keep what was refused in the box, with the reasons, so that nothing is lost.
+        this.textarea.value = result.refused.map((r) => r.input).join('\n');
+        const intro = document.createElement('span');
+        intro.textContent = ` Not added (${count(result.refused.length)}), left in the box:`;
+        const ul = document.createElement('ul');
+        for (const r of result.refused) {
+          const li = document.createElement('li');
+          const code = document.createElement('code');
+          code.textContent = r.input;
+          li.append(code, `: ${r.reason}`);
+          ul.append(li);
+        }
+        this.manyMsg.append(intro, ul);
+        this.manyMsg.className = 'field-msg error';
+        this.textarea.setAttribute('aria-invalid', 'true');
+      } else {
+        this.textarea.value = '';
+        this.manyMsg.className = 'field-msg ok';
+        this.textarea.removeAttribute('aria-invalid');
+      }
+    } catch (err) {
+      fieldMessage(this.textarea, this.manyMsg, errorText(err), 'error');
+    }
+  }
+
+  render() {
+    const query = this.search.value.trim().toLowerCase();
+    const matching = query ? this.entries.filter((e) => e.toLowerCase().includes(query)) : this.entries;
+    const items = matching.slice(0, MAX_SHOWN).map((entry) => {
+      const li = document.createElement('li');
+      const code = document.createElement('code');
+      code.textContent = entry;
+      const button = document.createElement('button');
+      button.type = 'button';
+      button.textContent = 'Remove';
+      button.dataset.entry = entry;
+      button.setAttribute('aria-label', `Remove ${entry}`);
+      li.append(code, button);
+      return li;
+    });
+    if (matching.length > MAX_SHOWN) {
+      const li = document.createElement('li');
+      li.className = 'more';
+      li.textContent = `… and ${count(matching.length - MAX_SHOWN)} more: search to narrow the list`;
+      items.push(li);
+    }
+    this.list.replaceChildren(...items);
+    const [one, many] = this.opts.noun;
+    const total = plural(this.entries.length, one, many);
+    this.countEl.textContent = query ? `${count(matching.length)} of ${total}` : total;
+    this.empty.hidden = this.entries.length > 0;
+  }
+
+  async onRemove(event) {
+    const button = event.target.closest('button[data-entry]');
+    if (!button) return;
+    const entry = button.dataset.entry;
+    const next = button.closest('li').nextElementSibling?.querySelector('button');
+    try {
+      this.update(await this.opts.remove(entry));
+      toast(`Removed ${entry}`);
+      // Keep the keyboard where it was: on the next entry, or the search field.
+      const again = next && this.list.querySelector(`button[data-entry="${CSS.escape(next.dataset.entry)}"]`);
+      (again || this.search).focus();
+    } catch (err) {
+      toast(errorText(err));
+    }
+  }
+}

@@ -1,0 +1,198 @@
+// Boots the window: loads the app's status, routes the tabs, drives the on/off switch and the
+// notices, and hands the app's events to the views.
+
+import { api, errorText } from './api.js';
+import { Dashboard } from './dashboard.js';
+import { ListEditor } from './entries.js';
+import { toast } from './format.js';
+import { Settings } from './settings.js';
+
+const dashboard = new Dashboard();
+const settings = new Settings();
+const blocklist = new ListEditor(document.getElementById('blocklist-editor'), {
+  check: api.checkRule,
+  add: api.addRules,
+  remove: api.removeRule,
+  entries: (c) => c.block,
+  noun: ['rule', 'rules'],
+});
+const allowlist = new ListEditor(document.getElementById('allowlist-editor'), {
+  check: api.checkClient,
+  add: api.addClients,
+  remove: api.removeClient,
+  entries: (c) => c.allow_clients,
+  noun: ['entry', 'entries'],
+});
+
+const power = document.getElementById('power');
+const powerState = document.getElementById('power-state');
+
+/** What the window knows of the app. */
+const app = { config: null, engine: { state: 'stopped' }, problem: null };
+
+// Tabs ---------------------------------------------------------------------------------------
+
+const tabs = [...document.querySelectorAll('[role="tab"]')];
+
+function showView(name, focus = false) {
+  for (const tab of tabs) {
+    const selected = tab.dataset.view === name;
+    tab.setAttribute('aria-selected', String(selected));
+    tab.tabIndex = selected ? 0 : -1;
+    document.getElementById(tab.getAttribute('aria-controls')).hidden = !selected;
+    if (selected && focus) tab.focus();
+  }
+  if (location.hash !== `#${name}`) history.replaceState(null, '', `#${name}`);
+  if (name === 'dashboard') dashboard.chart.draw();
+}
+
+for (const tab of tabs) {
+  tab.addEventListener('click', () => showView(tab.dataset.view));
+  tab.addEventListener('keydown', (e) => {
+    const i = tabs.indexOf(tab);
+    const next = { ArrowRight: i + 1, ArrowLeft: i - 1, Home: 0, End: tabs.length - 1 }[e.key];
+    if (next === undefined) return;
+    e.preventDefault();
+    showView(tabs[(next + tabs.length) % tabs.length].dataset.view, true);
+  });
+}
+
+// The switch ---------------------------------------------------------------------------------
+
+function renderPower() {
+  const { engine, config } = app;
+  const running = engine.state === 'running';
+  power.setAttribute('aria-checked', String(running));
+  powerState.classList.toggle('on', running);
+  powerState.classList.toggle('error', engine.state === 'failed' && config?.enabled);
+  if (running) {
+    powerState.textContent = `On · ${engine.address}`;
+  } else if (engine.state === 'failed' && config?.enabled) {
+    powerState.textContent = `Not running: ${engine.error}`;
+  } else if (config?.enabled) {
+    powerState.textContent = 'Starting…';
+  } else {
+    powerState.textContent = 'Off';
+  }
+  power.title = running ? 'Turn the proxy off' : 'Turn the proxy on';
+}
+
+power.addEventListener('click', async () => {
+  if (power.getAttribute('aria-busy') === 'true') return;
+  const on = app.engine.state !== 'running';
+  power.setAttribute('aria-busy', 'true');
+  try {
+    applyConfig(await api.setEnabled(on));
+  } catch (err) {
+    toast(errorText(err));
+  } finally {
+    power.removeAttribute('aria-busy');
+  }
+});
+
+// Notices ------------------------------------------------------------------------------------
+
+function renderNotices() {
+  const notices = document.getElementById('notices');
+  const items = [];
+  const problem = app.problem;
+  if (problem) {
+    const where = problem.line ? ` (line ${problem.line}, column ${problem.column})` : '';
+    const kept = problem.kept_as
+      ? ` It was kept as ${problem.kept_as}, and Wicket started with the default settings.`
+      : ' Wicket started with the default settings.';
+    items.push(notice('error', 'config-problem', 'Your settings file could not be used',
+      `${problem.path}${where}: ${problem.message}.${kept}`, async () => {
+        await api.dismissProblem();
+        app.problem = null;
+        renderNotices();
+      }));
+  }
+  if (app.config?.save_error) {
+    items.push(notice('warning', 'save-problem', 'Changes are not saved', app.config.save_error));
+  }
+  notices.replaceChildren(...items);
+}
+
+function notice(kind, id, title, text, dismiss) {
+  const div = document.createElement('div');
+  div.className = `notice ${kind}`;
+  div.id = id;
+  div.setAttribute('role', 'alert');
+  const p = document.createElement('p');
+  const strong = document.createElement('strong');
+  strong.textContent = title;
+  p.append(strong, text);
+  div.append(p);
+  if (dismiss) {
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.textContent = 'Dismiss';
+    button.addEventListener('click', dismiss);
+    div.append(button);
+  }
+  return div;
+}
+
+// State from the app -------------------------------------------------------------------------
+
+function applyConfig(config, path) {
+  app.config = config;
+  blocklist.update(config);
+  allowlist.update(config);
+  settings.config(config, path);
+  dashboard.config(config);
+  document.getElementById('blocklist-badge').textContent = String(config.block.length);
+  const warnings = document.getElementById('allow-warnings');
+  warnings.replaceChildren(...config.allowlist_warnings.map((text) => {
+    const p = document.createElement('p');
+    p.className = 'warning';
+    p.textContent = text;
+    return p;
+  }));
+  renderPower();
+  renderNotices();
+  settings.engine(app.engine, config.enabled);
+}
+
+function applyEngine(state) {
+  app.engine = state;
+  renderPower();
+  settings.engine(state, app.config?.enabled);
+}
+
+function dispatch(event) {
+  switch (event.type) {
+    case 'engine': applyEngine(event.state); break;
+    case 'config': applyConfig(event.config); break;
+    case 'stats': dashboard.stats(event.stats); break;
+    case 'requests': dashboard.log.add(event.first, event.records, event.missed); break;
+    default: console.warn('unknown event', event);
+  }
+}
+
+async function boot() {
+  const views = tabs.map((t) => t.dataset.view);
+  const wanted = location.hash.slice(1);
+  showView(views.includes(wanted) ? wanted : 'dashboard');
+  // Listen first, apply the status, then the events that came in meanwhile (the views skip
+  // what the status already had).
+  const early = [];
+  let ready = false;
+  await api.onEvent((event) => (ready ? dispatch(event) : early.push(event)));
+  const status = await api.status();
+  app.problem = status.problem;
+  app.engine = status.engine;
+  applyConfig(status.config, status.config_path);
+  dashboard.stats(status.stats);
+  dashboard.log.reset(status.recent, status.recent_last_seq);
+  ready = true;
+  early.forEach(dispatch);
+  document.body.dataset.ready = 'true';
+}
+
+boot().catch((err) => {
+  document.body.dataset.ready = 'error';
+  toast(`Cannot reach the app: ${errorText(err)}`);
+  console.error(err);
+});

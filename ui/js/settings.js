@@ -1,0 +1,106 @@
+// Settings: listen address and port, CONNECT ports, upstream timeout. Checked by the app as
+// typed; saving a new address or port moves the listener at once.
+
+import { api, errorText } from './api.js';
+import { debounce, fieldMessage, toast } from './format.js';
+
+const FIELDS = {
+  address: 'set-address',
+  port: 'set-port',
+  connect_ports: 'set-connect-ports',
+  timeout_secs: 'set-timeout',
+};
+
+export class Settings {
+  constructor() {
+    this.form = document.getElementById('settings-form');
+    this.msg = document.getElementById('settings-msg');
+    this.inputs = Object.fromEntries(Object.entries(FIELDS).map(([k, id]) => [k, document.getElementById(id)]));
+    this.saved = null;
+    this.dirty = false;
+    const check = debounce(() => this.check(), 150);
+    for (const input of Object.values(this.inputs)) {
+      input.addEventListener('input', () => {
+        this.dirty = true;
+        check();
+      });
+    }
+    this.form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      this.save();
+    });
+    this.form.addEventListener('reset', (e) => {
+      e.preventDefault();
+      this.dirty = false;
+      this.fill(this.saved);
+      this.showErrors({});
+      this.msg.textContent = '';
+    });
+  }
+
+  values() {
+    return Object.fromEntries(Object.entries(this.inputs).map(([k, input]) => [k, input.value]));
+  }
+
+  fill(c) {
+    if (!c) return;
+    this.inputs.address.value = c.address;
+    this.inputs.port.value = String(c.port);
+    this.inputs.connect_ports.value = c.connect_ports;
+    this.inputs.timeout_secs.value = String(c.timeout_secs);
+  }
+
+  /** A new config: shown unless the user is editing the form. */
+  config(c, path) {
+    this.saved = c;
+    if (!this.dirty) this.fill(c);
+    if (path !== undefined) {
+      document.getElementById('config-path').textContent = path ? `Saved in ${path}, the file the wicket command reads too.` : 'Settings are not saved: this system has no config directory.';
+    }
+  }
+
+  /** The engine's state, for a listener that could not start on the chosen port. */
+  engine(state, enabled) {
+    if (state.state === 'failed' && enabled) {
+      fieldMessage(null, this.msg, state.error, 'error');
+    } else if (this.msg.classList.contains('error') && !this.hasFieldErrors) {
+      fieldMessage(null, this.msg, '');
+    }
+  }
+
+  showErrors(errors) {
+    this.hasFieldErrors = Object.keys(errors).length > 0;
+    for (const [key, input] of Object.entries(this.inputs)) {
+      const msg = document.getElementById(`${FIELDS[key]}-msg`);
+      fieldMessage(input, msg, errors[key] || '', errors[key] ? 'error' : '');
+    }
+  }
+
+  async check() {
+    try {
+      this.showErrors(await api.checkSettings(this.values()));
+    } catch (err) {
+      fieldMessage(null, this.msg, errorText(err), 'error');
+    }
+  }
+
+  async save() {
+    try {
+      const config = await api.saveSettings(this.values());
+      this.showErrors({});
+      this.dirty = false;
+      this.config(config);
+      fieldMessage(null, this.msg, 'Saved', 'ok');
+      toast(config.enabled ? `Saved: the proxy listens on ${config.listen}` : 'Saved');
+    } catch (err) {
+      if (err && typeof err === 'object' && !Array.isArray(err)) {
+        this.showErrors(err);
+        const first = Object.keys(FIELDS).find((k) => err[k]);
+        if (first) this.inputs[first].focus();
+        fieldMessage(null, this.msg, 'Not saved: fix the fields marked above', 'error');
+      } else {
+        fieldMessage(null, this.msg, errorText(err), 'error');
+      }
+    }
+  }
+}
