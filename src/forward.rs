@@ -13,7 +13,7 @@ use tokio::net::TcpStream;
 
 use crate::conn::{Client, Exchange};
 use crate::error::{ErrorKind, ProxyError};
-use crate::http::body::{relay, Encoding, RelayError};
+use crate::http::body::{BodyRelay, Encoding, RelayError};
 use crate::http::request::RequestHead;
 use crate::http::response::{self, Outbound, ResponseHead};
 use crate::http::{BufReader, Framing, Version};
@@ -127,7 +127,38 @@ async fn exchange(
 ) -> Outcome {
     let counters = &shared.hub.counters;
     let retryable = reused && head.framing == Framing::Empty;
-    if let Err(e) = stream.write_all(head_bytes).await {
+    let meter_up = Meter {
+        total: &counters.bytes_up,
+        this: &ex.up,
+    };
+    let meter_down = Meter {
+        total: &counters.bytes_down,
+        this: &ex.down,
+    };
+    let body_encoding = match head.framing {
+        Framing::Chunked => Encoding::Chunked,
+        _ => Encoding::Identity,
+    };
+    let mut request_body = BodyRelay::new(head.framing, body_encoding);
+    // Body bytes that came with the head go out with it, in one write.
+    let mut first = Vec::new();
+    let first_write: &[u8] = if request_body.is_done() {
+        head_bytes
+    } else {
+        first.reserve(head_bytes.len() + client.reader.buf.len());
+        first.extend_from_slice(head_bytes);
+        match request_body.take_buffered(&mut client.reader.buf, &mut first) {
+            Ok(n) => meter_up.add(n),
+            Err(_) => {
+                return Outcome::Failed {
+                    err: ProxyError::bad_request("the request body is not valid chunked coding"),
+                    body_done: false,
+                }
+            }
+        }
+        &first
+    };
+    if let Err(e) = stream.write_all(first_write).await {
         if retryable {
             return Outcome::Retry;
         }
@@ -139,14 +170,6 @@ async fn exchange(
             body_done: head.framing == Framing::Empty,
         };
     }
-    let meter_up = Meter {
-        total: &counters.bytes_up,
-        this: &ex.up,
-    };
-    let meter_down = Meter {
-        total: &counters.bytes_down,
-        this: &ex.down,
-    };
     // Everything borrowing the upstream stream lives in this block, so the stream can be
     // returned to the pool afterwards.
     let (keep_client, reusable) = {
@@ -157,24 +180,18 @@ async fn exchange(
         };
         let Client { reader, writer, .. } = client;
 
-        let body_encoding = match head.framing {
-            Framing::Chunked => Encoding::Chunked,
-            _ => Encoding::Identity,
-        };
-        let body = relay(
-            reader,
-            &mut up_write,
-            head.framing,
-            body_encoding,
-            &meter_up,
-            Some(settings.idle_timeout),
-        );
-        tokio::pin!(body);
-        let mut body_state = if head.framing == Framing::Empty {
+        let mut body_state = if request_body.is_done() {
             BodyState::Sent
         } else {
             BodyState::Sending
         };
+        let body = request_body.finish(
+            reader,
+            &mut up_write,
+            &meter_up,
+            Some(settings.idle_timeout),
+        );
+        tokio::pin!(body);
 
         // Phase A: the request body goes out while the response head (and any 1xx) comes back.
         let final_head = {
@@ -232,21 +249,13 @@ async fn exchange(
             Err(HeadFailure::ClientGone) => return Outcome::Aborted(ErrorKind::ClientAborted),
         };
 
-        // Phase B: the response head goes to the client, then its body, while any request body
-        // still in flight keeps going.
+        // Phase B: the response head goes to the client with the body bytes that came with it,
+        // then the rest of the body, while any request body still in flight keeps going.
         let outbound = response.outbound(head.version);
         let keep_client = head.keep_alive
             && outbound.self_delimited()
             && body_state == BodyState::Sent
             && !listener.shutdown.is_cancelled();
-        let mut out = Vec::with_capacity(1024);
-        response.write_client(&mut out, head.version, outbound, keep_client);
-        if writer.write_all(&out).await.is_err() {
-            return Outcome::Aborted(ErrorKind::ClientAborted);
-        }
-        Counters::add(&counters.forwarded, 1);
-        ex.record.verdict = Verdict::Forwarded;
-        ex.record.status = response.status;
         let encoding = match outbound {
             Outbound::Chunked => Encoding::Chunked,
             _ => Encoding::Identity,
@@ -256,8 +265,29 @@ async fn exchange(
         } else {
             response.framing
         };
-        let relayed = {
-            let down = relay(&mut upstream, writer, framing, encoding, &meter_down, None);
+        let mut response_body = BodyRelay::new(framing, encoding);
+        let mut out = Vec::with_capacity(1024 + upstream.buf.len());
+        response.write_client(&mut out, head.version, outbound, keep_client);
+        let Ok(early) = response_body.take_buffered(&mut upstream.buf, &mut out) else {
+            return Outcome::Failed {
+                err: ProxyError::new(
+                    ErrorKind::BadResponse,
+                    "the site sent an invalid chunked body",
+                ),
+                body_done: body_state == BodyState::Sent,
+            };
+        };
+        if writer.write_all(&out).await.is_err() {
+            return Outcome::Aborted(ErrorKind::ClientAborted);
+        }
+        meter_down.add(early);
+        Counters::add(&counters.forwarded, 1);
+        ex.record.verdict = Verdict::Forwarded;
+        ex.record.status = response.status;
+        let relayed = if response_body.is_done() {
+            Ok(())
+        } else {
+            let down = response_body.finish(&mut upstream, writer, &meter_down, None);
             tokio::pin!(down);
             loop {
                 tokio::select! {

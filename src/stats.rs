@@ -18,7 +18,9 @@ use tokio::sync::broadcast;
 use crate::error::ErrorKind;
 
 /// Events buffered per subscriber before the slowest starts losing them.
-pub const EVENT_CAPACITY: usize = 4096;
+pub const EVENT_CAPACITY: usize = 8192;
+/// How often the aggregator takes the events waiting (8192 per 100 ms: 80 000 requests/s).
+const AGGREGATE_EVERY: Duration = Duration::from_millis(100);
 /// Seconds of history kept in the per-second series (10 minutes).
 pub const SERIES_SECONDS: usize = 600;
 /// Hosts listed in `top_hosts` and `top_blocked`.
@@ -224,6 +226,20 @@ struct Aggregates {
     last: SeriesPoint,
 }
 
+impl Aggregates {
+    fn count_host(&mut self, record: &RequestRecord) {
+        if record.host.is_empty() {
+            return;
+        }
+        let map = match record.verdict {
+            Verdict::Blocked => &mut self.blocked_hosts,
+            Verdict::Forwarded | Verdict::Tunneled | Verdict::Failed => &mut self.hosts,
+            Verdict::Denied | Verdict::Local => return,
+        };
+        bump(map, &record.host);
+    }
+}
+
 /// The stats hub shared by the engine and its connections.
 pub struct Hub {
     pub counters: Counters,
@@ -257,42 +273,41 @@ impl Hub {
     }
 
     /// Starts the task that keeps top hosts and the series. It ends when the hub is dropped.
+    ///
+    /// It drains the event stream on a timer instead of waking for every event: a busy proxy
+    /// then pays no cross-thread wake-up per request.
     pub fn spawn_aggregator(self: &Arc<Self>) {
         let mut events = self.subscribe();
         let hub: Weak<Hub> = Arc::downgrade(self);
         tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(1));
+            let mut tick = tokio::time::interval(AGGREGATE_EVERY);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+            let mut next_second = tokio::time::Instant::now() + Duration::from_secs(1);
             loop {
-                tokio::select! {
-                    event = events.recv() => match event {
-                        Ok(Event::Request(record)) => {
-                            let Some(hub) = hub.upgrade() else { return };
-                            hub.count_host(&record);
-                        }
-                        Ok(Event::State(_)) | Err(broadcast::error::RecvError::Lagged(_)) => {}
-                        Err(broadcast::error::RecvError::Closed) => return,
-                    },
-                    _ = tick.tick() => {
-                        let Some(hub) = hub.upgrade() else { return };
-                        hub.sample_second();
-                    }
+                tick.tick().await;
+                let Some(hub) = hub.upgrade() else { return };
+                if !hub.drain(&mut events) {
+                    return;
+                }
+                if tokio::time::Instant::now() >= next_second {
+                    next_second += Duration::from_secs(1);
+                    hub.sample_second();
                 }
             }
         });
     }
 
-    fn count_host(&self, record: &RequestRecord) {
-        if record.host.is_empty() {
-            return;
-        }
+    /// Counts the hosts of every event waiting; false when the channel is closed.
+    fn drain(&self, events: &mut broadcast::Receiver<Event>) -> bool {
         let mut agg = self.aggregates.lock().unwrap_or_else(|e| e.into_inner());
-        let map = match record.verdict {
-            Verdict::Blocked => &mut agg.blocked_hosts,
-            Verdict::Forwarded | Verdict::Tunneled | Verdict::Failed => &mut agg.hosts,
-            Verdict::Denied | Verdict::Local => return,
-        };
-        bump(map, &record.host);
+        loop {
+            match events.try_recv() {
+                Ok(Event::Request(record)) => agg.count_host(&record),
+                Ok(Event::State(_)) | Err(broadcast::error::TryRecvError::Lagged(_)) => {}
+                Err(broadcast::error::TryRecvError::Empty) => return true,
+                Err(broadcast::error::TryRecvError::Closed) => return false,
+            }
+        }
     }
 
     fn sample_second(&self) {

@@ -59,15 +59,159 @@ where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
 {
-    match framing {
-        Framing::Empty => Ok(()),
-        Framing::Length(n) => copy_length(src, dst, n, meter, idle).await,
-        Framing::Chunked => copy_chunked(src, dst, encoding, meter, idle).await,
-        Framing::UntilClose => copy_until_close(src, dst, encoding, meter, idle).await,
+    BodyRelay::new(framing, encoding)
+        .finish(src, dst, meter, idle)
+        .await
+}
+
+/// One body on its way from a source to a destination.
+///
+/// [`take_buffered`](Self::take_buffered) moves what already arrived with the head into the
+/// caller's output, so a small message goes out as head and body in one write;
+/// [`finish`](Self::finish) streams the rest.
+pub struct BodyRelay {
+    state: Remaining,
+    encoding: Encoding,
+}
+
+/// What is left of the body.
+enum Remaining {
+    Done,
+    Length(u64),
+    Chunked(ChunkedDecoder),
+    /// Until the source closes (a final empty chunk ends chunked output).
+    UntilClose,
+}
+
+impl BodyRelay {
+    pub fn new(framing: Framing, encoding: Encoding) -> BodyRelay {
+        let state = match framing {
+            Framing::Empty | Framing::Length(0) => Remaining::Done,
+            Framing::Length(n) => Remaining::Length(n),
+            Framing::Chunked => Remaining::Chunked(ChunkedDecoder::new(encoding)),
+            Framing::UntilClose => Remaining::UntilClose,
+        };
+        BodyRelay { state, encoding }
+    }
+
+    pub fn is_done(&self) -> bool {
+        matches!(self.state, Remaining::Done)
+    }
+
+    /// Moves the body bytes already in `src` into `out`, encoded for the destination; returns
+    /// how many body bytes that was. What belongs to the next message stays in `src`.
+    pub fn take_buffered(
+        &mut self,
+        src: &mut BytesMut,
+        out: &mut Vec<u8>,
+    ) -> Result<u64, RelayError> {
+        match &mut self.state {
+            Remaining::Done => Ok(0),
+            Remaining::Length(left) => {
+                let take = (*left).min(src.len() as u64) as usize;
+                out.extend_from_slice(&src[..take]);
+                src.advance(take);
+                *left -= take as u64;
+                if *left == 0 {
+                    self.state = Remaining::Done;
+                }
+                Ok(take as u64)
+            }
+            Remaining::Chunked(decoder) => {
+                let data = decoder.decode(src, out)?;
+                if decoder.is_done() {
+                    self.state = Remaining::Done;
+                }
+                Ok(data)
+            }
+            Remaining::UntilClose => {
+                let n = src.len();
+                if n > 0 {
+                    if self.encoding == Encoding::Chunked {
+                        write_chunk_header(out, n as u64);
+                        out.extend_from_slice(src);
+                        out.extend_from_slice(b"\r\n");
+                    } else {
+                        out.extend_from_slice(src);
+                    }
+                    src.clear();
+                }
+                Ok(n as u64)
+            }
+        }
+    }
+
+    /// Streams the rest of the body from `src` to `dst`.
+    pub async fn finish<R, W>(
+        &mut self,
+        src: &mut BufReader<R>,
+        dst: &mut W,
+        meter: &Meter<'_>,
+        idle: Option<Duration>,
+    ) -> Result<(), RelayError>
+    where
+        R: AsyncRead + Unpin,
+        W: AsyncWrite + Unpin,
+    {
+        let mut out = Vec::new();
+        loop {
+            match &mut self.state {
+                Remaining::Done => return Ok(()),
+                // Length-delimited bytes go straight from the read buffer, without a copy.
+                Remaining::Length(left) => {
+                    if src.buf.is_empty() && fill_some(src, idle).await? == 0 {
+                        return Err(unexpected_eof());
+                    }
+                    let take = (*left).min(src.buf.len() as u64) as usize;
+                    dst.write_all(&src.buf[..take])
+                        .await
+                        .map_err(RelayError::Write)?;
+                    src.buf.advance(take);
+                    meter.add(take as u64);
+                    *left -= take as u64;
+                    if *left == 0 {
+                        self.state = Remaining::Done;
+                    }
+                    continue;
+                }
+                Remaining::UntilClose if self.encoding == Encoding::Identity => {
+                    if src.buf.is_empty() && fill_some(src, idle).await? == 0 {
+                        self.state = Remaining::Done;
+                        continue;
+                    }
+                    let n = src.buf.len();
+                    dst.write_all(&src.buf).await.map_err(RelayError::Write)?;
+                    src.buf.clear();
+                    meter.add(n as u64);
+                    continue;
+                }
+                _ => {}
+            }
+            // Chunked input or chunked output: decode or encode into `out`, write it.
+            out.clear();
+            let data = self.take_buffered(&mut src.buf, &mut out)?;
+            if !out.is_empty() {
+                dst.write_all(&out).await.map_err(RelayError::Write)?;
+                meter.add(data);
+            }
+            if self.is_done() {
+                return Ok(());
+            }
+            if fill_some(src, idle).await? == 0 {
+                if matches!(self.state, Remaining::UntilClose) {
+                    self.state = Remaining::Done;
+                    dst.write_all(b"0\r\n\r\n")
+                        .await
+                        .map_err(RelayError::Write)?;
+                    return Ok(());
+                }
+                return Err(unexpected_eof());
+            }
+        }
     }
 }
 
-/// Reads more input; the end of the stream is an error here, since the body is not complete.
+/// Reads more input, waiting at most `idle`; returns 0 at the end of the stream.
 async fn fill_some<R: AsyncRead + Unpin>(
     src: &mut BufReader<R>,
     idle: Option<Duration>,
@@ -87,100 +231,6 @@ fn unexpected_eof() -> RelayError {
         io::ErrorKind::UnexpectedEof,
         "the connection closed before the body was complete",
     ))
-}
-
-async fn copy_length<R, W>(
-    src: &mut BufReader<R>,
-    dst: &mut W,
-    mut remaining: u64,
-    meter: &Meter<'_>,
-    idle: Option<Duration>,
-) -> Result<(), RelayError>
-where
-    R: AsyncRead + Unpin,
-    W: AsyncWrite + Unpin,
-{
-    while remaining > 0 {
-        if src.buf.is_empty() && fill_some(src, idle).await? == 0 {
-            return Err(unexpected_eof());
-        }
-        let take = remaining.min(src.buf.len() as u64) as usize;
-        dst.write_all(&src.buf[..take])
-            .await
-            .map_err(RelayError::Write)?;
-        src.buf.advance(take);
-        meter.add(take as u64);
-        remaining -= take as u64;
-    }
-    Ok(())
-}
-
-async fn copy_until_close<R, W>(
-    src: &mut BufReader<R>,
-    dst: &mut W,
-    encoding: Encoding,
-    meter: &Meter<'_>,
-    idle: Option<Duration>,
-) -> Result<(), RelayError>
-where
-    R: AsyncRead + Unpin,
-    W: AsyncWrite + Unpin,
-{
-    let mut out = Vec::new();
-    loop {
-        if src.buf.is_empty() && fill_some(src, idle).await? == 0 {
-            break;
-        }
-        let n = src.buf.len();
-        match encoding {
-            Encoding::Identity => dst.write_all(&src.buf).await,
-            Encoding::Chunked => {
-                out.clear();
-                write_chunk_header(&mut out, n as u64);
-                out.extend_from_slice(&src.buf);
-                out.extend_from_slice(b"\r\n");
-                dst.write_all(&out).await
-            }
-        }
-        .map_err(RelayError::Write)?;
-        src.buf.advance(n);
-        meter.add(n as u64);
-    }
-    if encoding == Encoding::Chunked {
-        dst.write_all(b"0\r\n\r\n")
-            .await
-            .map_err(RelayError::Write)?;
-    }
-    Ok(())
-}
-
-async fn copy_chunked<R, W>(
-    src: &mut BufReader<R>,
-    dst: &mut W,
-    encoding: Encoding,
-    meter: &Meter<'_>,
-    idle: Option<Duration>,
-) -> Result<(), RelayError>
-where
-    R: AsyncRead + Unpin,
-    W: AsyncWrite + Unpin,
-{
-    let mut decoder = ChunkedDecoder::new(encoding);
-    let mut out = Vec::new();
-    loop {
-        let data = decoder.decode(&mut src.buf, &mut out)?;
-        if !out.is_empty() {
-            dst.write_all(&out).await.map_err(RelayError::Write)?;
-            out.clear();
-            meter.add(data);
-        }
-        if decoder.is_done() {
-            return Ok(());
-        }
-        if fill_some(src, idle).await? == 0 {
-            return Err(unexpected_eof());
-        }
-    }
 }
 
 fn write_chunk_header(out: &mut Vec<u8>, size: u64) {
