@@ -6,7 +6,6 @@
 //! waits for the relayed `100` before it sends the body at all. The response-head deadline runs
 //! only once the body is sent, so slow uploads are not cut off.
 
-use bytes::BytesMut;
 use tokio::io::AsyncWriteExt;
 use tokio::net::tcp::ReadHalf;
 use tokio::net::TcpStream;
@@ -174,10 +173,7 @@ async fn exchange(
     // returned to the pool afterwards.
     let (keep_client, reusable) = {
         let (up_read, mut up_write) = stream.split();
-        let mut upstream = BufReader {
-            io: up_read,
-            buf: BytesMut::new(),
-        };
+        let mut upstream = BufReader::new(up_read);
         let Client { reader, writer, .. } = client;
 
         let mut body_state = if request_body.is_done() {

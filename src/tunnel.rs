@@ -13,11 +13,14 @@ use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 
 use crate::conn::{Client, Exchange};
 use crate::error::ErrorKind;
-use crate::http::READ_CHUNK;
+use crate::http::MIN_READ;
 use crate::pages;
 use crate::server::{Listener, Settings, Shared};
 use crate::stats::{Counters, GaugeGuard, Meter, Verdict};
 use crate::upstream;
+
+/// The largest buffer a tunnel direction grows to.
+const TUNNEL_CHUNK: usize = 128 * 1024;
 
 /// Opens the tunnel and relays until both directions are done.
 pub async fn run(
@@ -115,10 +118,14 @@ impl Side {
 }
 
 /// Copies from `from` to `to` until `from` ends, then shuts down `to`'s write side.
+///
+/// The buffer exists only while bytes are moving, so an idle tunnel holds none. It starts small
+/// (interactive traffic) and doubles while reads fill it (bulk transfers).
 async fn pump(from: &OwnedReadHalf, to: &mut OwnedWriteHalf, meter: Meter<'_>) -> Result<(), Side> {
+    let mut room = MIN_READ;
     loop {
         from.readable().await.map_err(|_| Side::Source)?;
-        let mut buf = BytesMut::with_capacity(READ_CHUNK);
+        let mut buf = BytesMut::with_capacity(room);
         loop {
             match from.try_read_buf(&mut buf) {
                 Ok(0) => {
@@ -127,7 +134,12 @@ async fn pump(from: &OwnedReadHalf, to: &mut OwnedWriteHalf, meter: Meter<'_>) -
                 Ok(n) => {
                     to.write_all(&buf).await.map_err(|_| Side::Destination)?;
                     meter.add(n as u64);
-                    buf.clear();
+                    if n == buf.capacity() && room < TUNNEL_CHUNK {
+                        room *= 2;
+                        buf = BytesMut::with_capacity(room);
+                    } else {
+                        buf.clear();
+                    }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(_) => return Err(Side::Source),

@@ -92,11 +92,13 @@ const HOP_BY_HOP: [&str; 10] = [
 ];
 
 /// Whether a header must not be forwarded: hop-by-hop, framing, or named in `Connection`.
-pub(crate) fn is_hop_by_hop(name: &str, connection_tokens: &[Box<str>]) -> bool {
-    HOP_BY_HOP.iter().any(|h| h.eq_ignore_ascii_case(name))
+pub(crate) fn is_hop_by_hop(name: &[u8], connection_tokens: &[Box<str>]) -> bool {
+    HOP_BY_HOP
+        .iter()
+        .any(|h| h.as_bytes().eq_ignore_ascii_case(name))
         || connection_tokens
             .iter()
-            .any(|t| t.eq_ignore_ascii_case(name))
+            .any(|t| t.as_bytes().eq_ignore_ascii_case(name))
 }
 
 /// The comma-separated tokens of a header value, trimmed, empty ones skipped.
@@ -189,12 +191,19 @@ fn is_tchar(b: u8) -> bool {
 
 /// A connection's read side with the bytes read but not yet used (pipelined requests, the
 /// start of a body that arrived with its head).
+///
+/// The buffer starts small, which suits heads and small bodies and keeps allocations cheap,
+/// and doubles up to [`READ_CHUNK`] while reads keep filling it, which suits bulk transfers.
 pub struct BufReader<R> {
     pub io: R,
     pub buf: BytesMut,
+    /// Room made for the next read.
+    room: usize,
 }
 
-/// Bytes read per `read` call; also the buffer's initial capacity.
+/// The smallest read room, enough for nearly every request head.
+pub const MIN_READ: usize = 8 * 1024;
+/// The largest read room, for bulk transfers.
 pub const READ_CHUNK: usize = 64 * 1024;
 
 impl<R: AsyncRead + Unpin> BufReader<R> {
@@ -202,15 +211,21 @@ impl<R: AsyncRead + Unpin> BufReader<R> {
         BufReader {
             io,
             buf: BytesMut::new(),
+            room: MIN_READ,
         }
     }
 
     /// Reads more bytes into the buffer; returns how many (0 at end of stream).
     pub async fn fill(&mut self) -> std::io::Result<usize> {
-        if self.buf.capacity() - self.buf.len() < 4096 {
-            self.buf.reserve(READ_CHUNK);
+        if self.buf.capacity() - self.buf.len() < self.room / 2 {
+            self.buf.reserve(self.room);
         }
-        self.io.read_buf(&mut self.buf).await
+        let free = self.buf.capacity() - self.buf.len();
+        let n = self.io.read_buf(&mut self.buf).await?;
+        if n == free && self.room < READ_CHUNK {
+            self.room *= 2;
+        }
+        Ok(n)
     }
 }
 
@@ -259,9 +274,9 @@ mod tests {
     #[test]
     fn hop_by_hop_includes_connection_tokens() {
         let tokens: Vec<Box<str>> = vec!["x-secret".into()];
-        assert!(is_hop_by_hop("Keep-Alive", &tokens));
-        assert!(is_hop_by_hop("X-Secret", &tokens));
-        assert!(is_hop_by_hop("proxy-authorization", &tokens));
-        assert!(!is_hop_by_hop("Cookie", &tokens));
+        assert!(is_hop_by_hop(b"Keep-Alive", &tokens));
+        assert!(is_hop_by_hop(b"X-Secret", &tokens));
+        assert!(is_hop_by_hop(b"proxy-authorization", &tokens));
+        assert!(!is_hop_by_hop(b"Cookie", &tokens));
     }
 }

@@ -329,10 +329,7 @@ impl RequestHead {
         out.extend_from_slice(b"\r\n");
         for h in &self.headers {
             let name = &self.raw[h.name.clone()];
-            let name_str = std::str::from_utf8(name).unwrap_or("");
-            if name.eq_ignore_ascii_case(b"host")
-                || is_hop_by_hop(name_str, &self.connection_tokens)
-            {
+            if name.eq_ignore_ascii_case(b"host") || is_hop_by_hop(name, &self.connection_tokens) {
                 continue;
             }
             out.extend_from_slice(name);

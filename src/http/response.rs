@@ -199,10 +199,7 @@ impl ResponseHead {
         out.extend_from_slice(b"\r\n");
         for h in &self.headers {
             let name = &self.raw[h.name.clone()];
-            if is_hop_by_hop(
-                std::str::from_utf8(name).unwrap_or(""),
-                &self.connection_tokens,
-            ) {
+            if is_hop_by_hop(name, &self.connection_tokens) {
                 continue;
             }
             out.extend_from_slice(name);
