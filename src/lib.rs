@@ -13,7 +13,7 @@
 //! - [`rules`], [`clients`], [`policy`]: site rules, the client allowlist, and their verdicts;
 //! - [`config`]: the JSON config file; [`stats`]: counters and events;
 //! - [`pages`]: the pages Wicket answers with itself; [`error`]: error kinds and status codes;
-//! - [`accesslog`]: one log line per request, as the CLI prints them.
+//! - [`accesslog`]: one log line per request, as the CLI prints them; [`sys`]: OS limits.
 
 pub mod accesslog;
 pub mod clients;
@@ -28,6 +28,7 @@ pub mod policy;
 pub mod rules;
 pub mod server;
 pub mod stats;
+pub mod sys;
 pub mod tunnel;
 pub mod upstream;
 

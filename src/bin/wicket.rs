@@ -183,6 +183,7 @@ fn main() -> ExitCode {
 }
 
 async fn run(config: Config, quiet: bool) -> ExitCode {
+    wicket::sys::raise_fd_limit();
     let engine = Engine::new(&config);
     let events = engine.subscribe();
     let address = match engine.start().await {
