@@ -13,10 +13,11 @@ export class Dashboard {
 
   /** Counters, top lists and new chart seconds, from a `stats` event or the opening status. */
   stats(s) {
-    this.el('stat-requests').textContent = count(s.requests);
-    this.el('stat-blocked').textContent = count(s.blocked);
-    this.el('stat-denied').textContent = count(s.denied);
-    this.el('stat-errors').textContent = count(s.errors);
+    for (const key of ['requests', 'blocked', 'denied', 'errors']) {
+      const el = this.el(`stat-${key}`);
+      el.textContent = count(s[key]);
+      el.classList.toggle('zero', s[key] === 0);
+    }
     this.el('stat-bytes').textContent = `${bytes(s.bytes_down)} / ${bytes(s.bytes_up)}`;
     this.el('stat-open').textContent = count(s.open_connections);
     topList(this.el('top-hosts'), this.el('top-hosts-empty'), s.top_hosts);

@@ -36,7 +36,7 @@ export class ListEditor {
       e.preventDefault();
       this.addPasted();
     });
-    this.search.addEventListener('input', () => this.render());
+    for (const type of ['input', 'change']) this.search.addEventListener(type, () => this.render());
     this.list.addEventListener('click', (e) => this.onRemove(e));
   }
 

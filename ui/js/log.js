@@ -18,7 +18,8 @@ export class RequestLog {
     this.records = [];
     this.lastSeq = 0;
     this.missed = 0;
-    this.filter.addEventListener('input', () => this.render());
+    // 'change' too: a field cleared by other means than typing (autofill, WebDriver's clear).
+    for (const type of ['input', 'change']) this.filter.addEventListener(type, () => this.render());
     this.verdict.addEventListener('change', () => this.render());
     this.body.addEventListener('click', (e) => this.onClick(e));
   }

@@ -1,0 +1,339 @@
+//! The window's commands on tauri's mock runtime (no display): the app's real builder,
+//! config, capabilities and engine, with a real proxy on loopback and a real origin behind it.
+
+mod common;
+
+use std::fs;
+use std::net::{SocketAddr, TcpListener};
+use std::path::PathBuf;
+use std::sync::mpsc;
+
+use serde_json::{json, Value};
+use tauri::ipc::{CallbackFn, InvokeBody};
+use tauri::test::{get_ipc_response, mock_builder, MockRuntime, INVOKE_KEY};
+use tauri::webview::InvokeRequest;
+use tauri::{App, Listener, WebviewUrl, WebviewWindow, WebviewWindowBuilder};
+use tempfile::TempDir;
+use wicket_desktop::events::EVENT;
+use wicket_desktop::state::AppState;
+
+use common::{answers, free_port, get_via, wait_for, Origin};
+
+/// An app on the mock runtime with its own config directory and a "main" window.
+struct TestApp {
+    app: App<MockRuntime>,
+    main: WebviewWindow<MockRuntime>,
+    dir: TempDir,
+}
+
+impl TestApp {
+    /// Starts with `config` (JSON text) as the config file, or none.
+    fn start(config: Option<&str>) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("wicket/config.json");
+        if let Some(text) = config {
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(&path, text).unwrap();
+        }
+        let mut app = wicket_desktop::builder(mock_builder())
+            .manage(AppState::load(Some(path)))
+            .build(wicket_desktop::context())
+            .expect("app builds");
+        // The mock runtime creates no window from the config: make the app's one.
+        let main = WebviewWindowBuilder::new(&app, "main", WebviewUrl::default())
+            .build()
+            .expect("main window");
+        // Runs the builder's setup hook (restore the proxy, start the event forwarder); the mock
+        // runtime's iteration itself does nothing.
+        #[allow(deprecated)]
+        app.run_iteration(|_, _| {});
+        TestApp { app, main, dir }
+    }
+
+    /// A config on a free port, proxy on, plus `extra` fields.
+    fn on_free_port(extra: Value) -> TestApp {
+        let mut config = json!({ "listen": format!("127.0.0.1:{}", free_port()) });
+        config
+            .as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        TestApp::start(Some(&config.to_string()))
+    }
+
+    fn path(&self) -> PathBuf {
+        self.dir.path().join("wicket/config.json")
+    }
+
+    fn saved(&self) -> Value {
+        serde_json::from_str(&fs::read_to_string(self.path()).expect("config file")).unwrap()
+    }
+
+    fn invoke_from(
+        &self,
+        window: &WebviewWindow<MockRuntime>,
+        cmd: &str,
+        args: Value,
+    ) -> Result<Value, Value> {
+        let request = InvokeRequest {
+            cmd: cmd.into(),
+            callback: CallbackFn(0),
+            error: CallbackFn(1),
+            url: "tauri://localhost".parse().unwrap(),
+            body: InvokeBody::Json(args),
+            headers: Default::default(),
+            invoke_key: INVOKE_KEY.to_string(),
+        };
+        get_ipc_response(window, request).map(|body| body.deserialize::<Value>().unwrap())
+    }
+
+    fn invoke(&self, cmd: &str, args: Value) -> Result<Value, Value> {
+        self.invoke_from(&self.main, cmd, args)
+    }
+
+    fn status(&self) -> Value {
+        self.invoke("status", json!({})).expect("status")
+    }
+
+    /// Waits until the engine runs; returns its address.
+    fn running(&self) -> SocketAddr {
+        wait_for("the proxy to run", || {
+            let engine = &self.status()["engine"];
+            (engine["state"] == "running").then(|| engine["address"].as_str()?.parse().ok())?
+        })
+    }
+}
+
+#[test]
+fn status_shows_the_running_proxy_and_the_saved_config() {
+    let t = TestApp::on_free_port(json!({ "block": ["ads.example.com"] }));
+    let address = t.running();
+    let status = t.status();
+    assert_eq!(status["config"]["listen"], address.to_string());
+    assert_eq!(status["config"]["block"], json!(["ads.example.com"]));
+    assert_eq!(status["config"]["enabled"], true);
+    assert_eq!(status["problem"], Value::Null);
+    assert_eq!(status["recent"], json!([]));
+}
+
+#[test]
+fn switching_off_frees_the_port_and_switching_on_opens_it_again() {
+    let t = TestApp::on_free_port(json!({}));
+    let address = t.running();
+    let config = t.invoke("set_enabled", json!({ "on": false })).unwrap();
+    assert_eq!(config["enabled"], false);
+    assert!(
+        !answers(address),
+        "the port still answers after switching off"
+    );
+    assert_eq!(t.saved()["enabled"], false);
+
+    t.invoke("set_enabled", json!({ "on": true })).unwrap();
+    assert!(
+        answers(address),
+        "the port does not answer after switching on"
+    );
+    assert_eq!(t.saved()["enabled"], true);
+}
+
+#[test]
+fn a_proxy_left_off_stays_off_at_start() {
+    let t = TestApp::on_free_port(json!({ "enabled": false }));
+    let status = t.status();
+    assert_eq!(status["engine"]["state"], "stopped");
+    assert_eq!(status["config"]["enabled"], false);
+}
+
+#[test]
+fn an_added_rule_blocks_at_once_and_is_saved() {
+    let origin = Origin::start();
+    let t = TestApp::on_free_port(json!({}));
+    let proxy = t.running();
+    assert_eq!(get_via(proxy, &origin.url("/")), Some(200));
+
+    let added = t
+        .invoke("add_rules", json!({ "entries": ["127.0.0.1"] }))
+        .unwrap();
+    assert_eq!(added["added"], json!(["127.0.0.1"]));
+    assert_eq!(get_via(proxy, &origin.url("/")), Some(403));
+    assert_eq!(t.saved()["block"], json!(["127.0.0.1"]));
+
+    t.invoke("remove_rule", json!({ "rule": "127.0.0.1" }))
+        .unwrap();
+    assert_eq!(get_via(proxy, &origin.url("/")), Some(200));
+    assert_eq!(t.saved()["block"], json!([]));
+}
+
+#[test]
+fn pasted_rules_are_added_and_each_refusal_keeps_the_engines_reason() {
+    let t = TestApp::on_free_port(json!({ "block": ["old.example"] }));
+    let added = t
+        .invoke(
+            "add_rules",
+            json!({ "entries": ["new.example", "", "bad..com", "https://WWW.Site.example/page", "old.example", "new.example"] }),
+        )
+        .unwrap();
+    assert_eq!(added["added"], json!(["new.example", "www.site.example"]));
+    assert_eq!(added["already"], json!(["old.example", "new.example"]));
+    assert_eq!(added["refused"][0]["input"], "bad..com");
+    let reason = added["refused"][0]["reason"].as_str().unwrap();
+    assert!(reason.contains("empty label"), "{reason}");
+    assert_eq!(
+        added["config"]["block"],
+        json!(["old.example", "new.example", "www.site.example"])
+    );
+}
+
+#[test]
+fn typed_entries_are_checked_by_the_engines_parsers() {
+    let t = TestApp::on_free_port(json!({}));
+    assert_eq!(
+        t.invoke("check_rule", json!({ "text": "Example.COM." })),
+        Ok(json!("example.com"))
+    );
+    let err = t.invoke("check_rule", json!({ "text": "example.com:8080" }));
+    assert!(err.unwrap_err().as_str().unwrap().contains("every port"));
+    let err = t.invoke("check_client", json!({ "text": "10.0.0.0/40" }));
+    assert_eq!(err, Err(json!("the prefix length must be 0 to 32")));
+    assert_eq!(
+        t.invoke("check_client", json!({ "text": "192.168.1.7/24" })),
+        Ok(json!("192.168.1.0/24"))
+    );
+}
+
+#[test]
+fn allowlist_warns_when_a_network_cannot_reach_a_loopback_listener() {
+    let t = TestApp::on_free_port(json!({}));
+    let added = t
+        .invoke("add_clients", json!({ "entries": ["192.168.1.0/24"] }))
+        .unwrap();
+    let warnings = &added["config"]["allowlist_warnings"];
+    assert!(
+        warnings[0].as_str().unwrap().contains("has no effect"),
+        "{warnings}"
+    );
+    let added = t
+        .invoke("add_clients", json!({ "entries": ["0.0.0.0/0"] }))
+        .unwrap();
+    let warnings = added["config"]["allowlist_warnings"].to_string();
+    assert!(warnings.contains("allows every address"), "{warnings}");
+    assert_eq!(
+        t.saved()["allow_clients"],
+        json!(["127.0.0.0/8", "::1", "192.168.1.0/24", "0.0.0.0/0"])
+    );
+}
+
+#[test]
+fn a_port_in_use_is_reported_and_a_free_one_works_again() {
+    let t = TestApp::on_free_port(json!({}));
+    t.running();
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let taken_port = taken.local_addr().unwrap().port();
+    let settings = |port: u16| json!({ "input": { "address": "127.0.0.1", "port": port.to_string(), "connect_ports": "443, 8443", "timeout_secs": "12" } });
+    let config = t.invoke("save_settings", settings(taken_port)).unwrap();
+    assert_eq!(config["port"], taken_port);
+    let error = wait_for("the start to fail", || {
+        let engine = t.status()["engine"].clone();
+        (engine["state"] == "failed").then(|| engine["error"].as_str().unwrap().to_string())
+    });
+    assert!(error.contains("already in use"), "{error}");
+    assert_eq!(t.saved()["connect_ports"], json!([443, 8443]));
+    assert_eq!(t.saved()["timeout_secs"], 12);
+
+    let port = free_port();
+    t.invoke("save_settings", settings(port)).unwrap();
+    assert_eq!(t.running().port(), port);
+}
+
+#[test]
+fn bad_settings_are_refused_field_by_field_and_nothing_is_saved() {
+    let t = TestApp::on_free_port(json!({}));
+    t.running();
+    let before = t.saved();
+    let input = json!({ "input": { "address": "localhost", "port": "0", "connect_ports": "443,x", "timeout_secs": "90000" } });
+    let errors = t.invoke("save_settings", input.clone()).unwrap_err();
+    for field in ["address", "port", "connect_ports", "timeout_secs"] {
+        assert!(errors[field].is_string(), "{field}: {errors}");
+    }
+    assert!(errors["timeout_secs"]
+        .as_str()
+        .unwrap()
+        .contains("out of range"));
+    assert_eq!(t.invoke("check_settings", input).unwrap(), errors);
+    assert_eq!(t.saved(), before);
+}
+
+#[test]
+fn a_broken_config_is_reported_kept_aside_and_never_overwritten() {
+    let broken =
+        "{\n  \"listen\": \"127.0.0.1:1\",\n  \"block\": [\"ok.example\" \"missing-comma\"]\n}\n";
+    let t = TestApp::start(Some(broken));
+    let status = t.status();
+    let problem = &status["problem"];
+    assert_eq!(problem["line"], 3);
+    assert!(problem["column"].as_u64().unwrap() > 1);
+    let kept = PathBuf::from(problem["kept_as"].as_str().unwrap());
+    assert_eq!(fs::read_to_string(&kept).unwrap(), broken);
+    // Defaults, not the broken file's values.
+    assert_eq!(status["config"]["listen"], "127.0.0.1:12345");
+
+    t.invoke("dismiss_problem", json!({})).unwrap();
+    assert_eq!(t.status()["problem"], Value::Null);
+    assert_eq!(fs::read_to_string(&kept).unwrap(), broken);
+}
+
+#[test]
+fn finished_requests_and_stats_reach_the_window_as_events() {
+    let origin = Origin::start();
+    let t = TestApp::on_free_port(json!({ "block": ["blocked.example"] }));
+    let proxy = t.running();
+    let (tx, rx) = mpsc::channel::<Value>();
+    t.app.listen_any(EVENT, move |event| {
+        let _ = tx.send(serde_json::from_str(event.payload()).unwrap());
+    });
+    for _ in 0..3 {
+        assert_eq!(get_via(proxy, &origin.url("/a")), Some(200));
+    }
+    assert_eq!(get_via(proxy, "http://blocked.example/"), Some(403));
+
+    let mut records = Vec::new();
+    let mut last_stats = Value::Null;
+    wait_for("4 requests and stats counting them", || {
+        while let Ok(event) = rx.try_recv() {
+            match event["type"].as_str() {
+                Some("requests") => {
+                    records.extend(event["records"].as_array().unwrap().clone());
+                }
+                Some("stats") => last_stats = event["stats"].clone(),
+                _ => {}
+            }
+        }
+        (records.len() >= 4 && last_stats["requests"] == 4).then_some(())
+    });
+    let verdicts: Vec<&str> = records
+        .iter()
+        .map(|r| r["verdict"].as_str().unwrap())
+        .collect();
+    assert_eq!(verdicts, ["forwarded", "forwarded", "forwarded", "blocked"]);
+    assert_eq!(records[3]["host"], "blocked.example");
+    assert_eq!(last_stats["blocked"], 1);
+    assert_eq!(last_stats["top_hosts"][0]["host"], "127.0.0.1");
+    // A window opened now starts with the same requests.
+    assert_eq!(t.status()["recent"].as_array().unwrap().len(), 4);
+}
+
+#[test]
+fn only_the_main_window_may_call_commands_and_only_its_own() {
+    let t = TestApp::on_free_port(json!({}));
+    let other = WebviewWindowBuilder::new(&t.app, "other", WebviewUrl::default())
+        .build()
+        .unwrap();
+    let denied = t.invoke_from(&other, "status", json!({}));
+    let denied = denied.expect_err("a window without the capability ran a command");
+    assert!(denied.to_string().contains("not allowed"), "{denied}");
+    // Core commands the window does not use are not granted either.
+    let close = t
+        .invoke("plugin:window|close", json!({}))
+        .expect_err("the window may close windows");
+    assert!(close.to_string().contains("not allowed"), "{close}");
+    assert!(t.invoke("status", json!({})).is_ok());
+}
