@@ -26,14 +26,22 @@ async fn assert_blocked(proxy: &mut Proxy, host_port: &str, rule: &str) {
 }
 
 /// A `.invalid` host that passes the rules goes on to a lookup, which fails: 502, not 403.
+/// (A resolver too slow to say so within the timeout gives 504; either way, not blocked.)
 async fn assert_passes_to_lookup(proxy: &mut Proxy, host_port: &str) {
     let (status, record) = verdict_for(proxy, host_port).await;
-    assert_eq!(
-        status, 502,
+    assert!(
+        [502, 504].contains(&status),
         "{host_port} should pass the rules and fail the lookup: {record:?}"
     );
     assert_eq!(record.verdict, Verdict::Failed, "{host_port}");
-    assert_eq!(record.error, Some(ErrorKind::DnsFailed), "{host_port}");
+    assert!(
+        matches!(
+            record.error,
+            Some(ErrorKind::DnsFailed | ErrorKind::UpstreamTimeout)
+        ),
+        "{host_port}: {record:?}"
+    );
+    assert_eq!(record.rule, None, "{host_port}");
 }
 
 #[tokio::test]

@@ -342,6 +342,22 @@ async fn unknown_host_name_gets_502() {
 }
 
 #[tokio::test]
+async fn error_answer_keeps_the_connection_for_the_next_request() {
+    let origin = Origin::hello().await;
+    let port = closed_port().await;
+    let proxy = Proxy::start(r#"{"timeout_secs": 1}"#).await;
+    let mut conn = proxy.connect().await;
+    conn.send(format!("GET http://127.0.0.1:{port}/ HTTP/1.1\r\n\r\n").as_bytes())
+        .await;
+    let failed = conn.response(false).await;
+    assert_eq!(failed.status, 502);
+    assert!(!failed.closes(), "{}", failed.head);
+    conn.send(format!("GET {} HTTP/1.1\r\n\r\n", origin.url("/next")).as_bytes())
+        .await;
+    assert_eq!(conn.response(false).await.status, 200);
+}
+
+#[tokio::test]
 async fn upstream_that_accepts_but_never_answers_gets_504() {
     let origin = Origin::start(|_| Reply::Hang).await;
     let proxy = Proxy::start(r#"{"timeout_secs": 1}"#).await;
@@ -359,14 +375,16 @@ async fn upstream_that_never_accepts_the_connection_gets_504() {
     let listener = socket.listen(1).unwrap();
     let addr = listener.local_addr().unwrap();
     let mut fillers = Vec::new();
-    for _ in 0..8 {
-        if let Ok(Ok(s)) = tokio::time::timeout(
+    // Fill the queue until a connection attempt goes unanswered.
+    for _ in 0..16 {
+        match tokio::time::timeout(
             Duration::from_millis(200),
             tokio::net::TcpStream::connect(addr),
         )
         .await
         {
-            fillers.push(s);
+            Ok(Ok(stream)) => fillers.push(stream),
+            _ => break,
         }
     }
     let proxy = Proxy::start(r#"{"timeout_secs": 1}"#).await;

@@ -592,9 +592,47 @@ async fn response_with_both_length_and_chunked_is_read_as_chunked() {
     })
     .await;
     let proxy = Proxy::start("{}").await;
+    let mut conn = proxy.connect().await;
+    for _ in 0..2 {
+        conn.send(format!("GET {} HTTP/1.1\r\n\r\n", origin.url("/")).as_bytes())
+            .await;
+        let resp = conn.response(false).await;
+        assert_eq!(resp.text(), "abc");
+        assert_eq!(resp.header("content-length"), None, "{}", resp.head);
+    }
+    assert_eq!(
+        origin.connection_count(),
+        2,
+        "an upstream connection that sent both is not trusted again"
+    );
+}
+
+#[tokio::test]
+async fn post_with_an_empty_body_still_says_content_length_zero() {
+    let origin = Origin::hello().await;
+    let proxy = Proxy::start("{}").await;
     let resp = proxy
-        .request(&format!("GET {} HTTP/1.1\r\n\r\n", origin.url("/")))
+        .request(&format!(
+            "POST {} HTTP/1.1\r\nContent-Length: 0\r\n\r\n",
+            origin.url("/empty")
+        ))
         .await;
-    assert_eq!(resp.text(), "abc");
-    assert_eq!(resp.header("content-length"), None, "{}", resp.head);
+    assert_eq!(resp.status, 200);
+    assert_eq!(origin.only_request().header_values("content-length"), ["0"]);
+}
+
+#[tokio::test]
+async fn request_codings_ending_in_chunked_are_forwarded_as_sent() {
+    let origin = Origin::hello().await;
+    let proxy = Proxy::start("{}").await;
+    let resp = proxy
+        .request(&format!(
+            "POST {} HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n4\r\nzz\x01\x02\r\n0\r\n\r\n",
+            origin.url("/gz")
+        ))
+        .await;
+    assert_eq!(resp.status, 200);
+    let got = origin.only_request();
+    assert_eq!(got.header_values("transfer-encoding"), ["gzip, chunked"]);
+    assert_eq!(got.body, b"zz\x01\x02");
 }
