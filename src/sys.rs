@@ -62,7 +62,10 @@ mod tests {
         } else {
             hard
         };
-        assert_eq!(super::raise_fd_limit().map(u128::from), Some(u128::from(expected)));
+        assert_eq!(
+            super::raise_fd_limit().map(u128::from),
+            Some(u128::from(expected))
+        );
         assert_eq!(limits().rlim_cur, expected);
     }
 }

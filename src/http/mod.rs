@@ -71,8 +71,13 @@ pub(crate) struct HeaderRange {
 }
 
 /// Position of `part` inside `whole` (both from the same buffer, as httparse returns them).
+/// A `part` that does not lie inside `whole` gives an empty range rather than a panic.
 pub(crate) fn range_in(whole: &[u8], part: &[u8]) -> Range<usize> {
-    let start = part.as_ptr() as usize - whole.as_ptr() as usize;
+    let base = whole.as_ptr() as usize;
+    let start = (part.as_ptr() as usize).wrapping_sub(base);
+    if start > whole.len() || part.len() > whole.len() - start {
+        return 0..0;
+    }
     start..start + part.len()
 }
 

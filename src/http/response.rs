@@ -64,8 +64,13 @@ pub fn parse(buf: &mut BytesMut, for_head: bool) -> Result<Option<ResponseHead>,
     };
     let whole: &[u8] = &buf[..len];
     let status = resp.code.unwrap_or(0);
+    if !(100..=599).contains(&status) {
+        return Err(bad(&format!(
+            "the upstream sent the invalid status code {status:03}"
+        )));
+    }
     let version = Version::from_minor(resp.version.unwrap_or(1));
-    let reason = range_in(whole, resp.reason.unwrap_or("").as_bytes());
+    let reason = reason_range(whole);
     let headers: Vec<HeaderRange> = resp
         .headers
         .iter()
@@ -89,6 +94,32 @@ pub fn parse(buf: &mut BytesMut, for_head: bool) -> Result<Option<ResponseHead>,
     };
     head.read_headers(for_head)?;
     Ok(Some(head))
+}
+
+/// The reason phrase of the status line `HTTP/1.1 200 Reason`, whatever bytes it holds
+/// (httparse gives only UTF-8 reasons, but obs-text is allowed there).
+fn reason_range(head: &[u8]) -> Range<usize> {
+    // httparse skips empty lines before the status line.
+    let start = head
+        .iter()
+        .position(|b| *b != b'\r' && *b != b'\n')
+        .unwrap_or(0);
+    let line_end = head[start..]
+        .iter()
+        .position(|b| *b == b'\n')
+        .map_or(head.len(), |p| start + p);
+    let line_end = if head[..line_end].ends_with(b"\r") {
+        line_end - 1
+    } else {
+        line_end
+    };
+    // "HTTP/1.1" SP 3DIGIT SP reason
+    let reason_at = start + "HTTP/1.1 200 ".len();
+    if line_end > reason_at {
+        reason_at..line_end
+    } else {
+        0..0
+    }
 }
 
 fn bad(detail: &str) -> ProxyError {
@@ -330,6 +361,44 @@ mod tests {
             "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
             "HTTP/1.1 200 OK\r\nBad header\r\n\r\n",
             "SSH-2.0-OpenSSH\r\n\r\n",
+        ] {
+            assert_eq!(
+                parse_str(text, false).unwrap_err().kind,
+                ErrorKind::BadResponse,
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn reason_phrase_may_hold_any_bytes_and_status_must_be_100_to_599() {
+        let head = parse(
+            &mut BytesMut::from(
+                &b"HTTP/1.1 200 \xc3\x9cberall \xff\r\nContent-Length: 0\r\n\r\n"[..],
+            ),
+            false,
+        )
+        .unwrap()
+        .unwrap();
+        let mut out = Vec::new();
+        head.write_client(&mut out, Version::Http11, Outbound::Empty, true);
+        assert!(out.starts_with(b"HTTP/1.1 200 \xc3\x9cberall \xff\r\n"));
+        let head = ok("\r\nHTTP/1.1 404 Not Found\r\n\r\n");
+        let mut out = Vec::new();
+        head.write_client(&mut out, Version::Http11, Outbound::Empty, true);
+        assert!(
+            out.starts_with(b"HTTP/1.1 404 Not Found\r\n"),
+            "{}",
+            String::from_utf8_lossy(&out)
+        );
+        let head = ok("HTTP/1.1 204\r\n\r\n");
+        let mut out = Vec::new();
+        head.write_client(&mut out, Version::Http11, Outbound::Empty, true);
+        assert!(out.starts_with(b"HTTP/1.1 204 \r\n"));
+        for text in [
+            "HTTP/1.1 000 Zero\r\n\r\n",
+            "HTTP/1.1 099 Low\r\n\r\n",
+            "HTTP/1.1 600 High\r\n\r\n",
         ] {
             assert_eq!(
                 parse_str(text, false).unwrap_err().kind,
