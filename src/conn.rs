@@ -18,7 +18,7 @@ use tokio::net::TcpStream;
 
 use crate::error::{ErrorKind, ProxyError};
 use crate::http::request::{self, RequestHead, Target};
-use crate::http::{BufReader, Framing};
+use crate::http::{BufReader, Framing, MIN_READ};
 use crate::pages;
 use crate::policy::Decision;
 use crate::server::{Listener, Settings, Shared};
@@ -145,8 +145,8 @@ pub async fn serve(stream: TcpStream, peer: SocketAddr, shared: &Arc<Shared>, li
         if !keep_alive || listener.shutdown.is_cancelled() {
             break;
         }
-        // Between requests an empty buffer holds no memory, so idle connections cost little.
-        if client.reader.buf.is_empty() {
+        // A buffer grown by a large body is given back between requests; a small one is kept.
+        if client.reader.buf.is_empty() && client.reader.buf.capacity() > 2 * MIN_READ {
             client.reader.buf = BytesMut::new();
         }
     }

@@ -303,6 +303,10 @@ pub fn normalize_host(host: &str) -> std::borrow::Cow<'_, str> {
 
 /// Parses `192.0.2.1`, `2001:db8::1` or `[2001:db8::1]`; IPv4-mapped IPv6 becomes IPv4.
 pub fn parse_ip_literal(text: &str) -> Option<IpAddr> {
+    // Host names are the common case: an IP literal ends in a digit, a hex digit or ']'.
+    if !text.ends_with(|c: char| c.is_ascii_hexdigit() || c == ']' || c == ':') {
+        return None;
+    }
     let inner = text
         .strip_prefix('[')
         .and_then(|t| t.strip_suffix(']'))

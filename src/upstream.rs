@@ -131,21 +131,21 @@ struct Idle {
     since: Instant,
 }
 
-/// Host and port.
-type PoolKey = (Box<str>, u16);
+/// Idle connections by port, then host (two levels, so a lookup by `&str` allocates nothing).
+type IdleMap = HashMap<u16, HashMap<Box<str>, Vec<Idle>>>;
 
 /// Idle upstream connections by host and port, most recently used last.
 #[derive(Default)]
 pub struct Pool {
-    idle: Mutex<HashMap<PoolKey, Vec<Idle>>>,
+    idle: Mutex<IdleMap>,
 }
 
 impl Pool {
     /// An idle connection to `host:port` that still looks open, if there is one.
     pub fn take(&self, host: &str, port: u16) -> Option<TcpStream> {
         let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
-        let key = (Box::<str>::from(host), port);
-        let list = idle.get_mut(&key)?;
+        let hosts = idle.get_mut(&port)?;
+        let list = hosts.get_mut(host)?;
         let mut found = None;
         while let Some(conn) = list.pop() {
             if conn.since.elapsed() < IDLE_TIMEOUT && still_open(&conn.stream) {
@@ -154,7 +154,7 @@ impl Pool {
             }
         }
         if list.is_empty() {
-            idle.remove(&key);
+            hosts.remove(host);
         }
         found
     }
@@ -162,11 +162,14 @@ impl Pool {
     /// Keeps a connection for reuse, unless the pool is full.
     pub fn put(&self, host: &str, port: u16, stream: TcpStream) {
         let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
-        let total: usize = idle.values().map(Vec::len).sum();
-        if total >= MAX_IDLE_TOTAL {
+        if count(&idle) >= MAX_IDLE_TOTAL {
             return;
         }
-        let list = idle.entry((host.into(), port)).or_default();
+        let hosts = idle.entry(port).or_default();
+        let list = match hosts.get_mut(host) {
+            Some(list) => list,
+            None => hosts.entry(host.into()).or_default(),
+        };
         if list.len() < MAX_IDLE_PER_HOST {
             list.push(Idle {
                 stream,
@@ -178,9 +181,12 @@ impl Pool {
     /// Closes connections idle for too long or closed by their server.
     pub fn sweep(&self) {
         let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
-        idle.retain(|_, list| {
-            list.retain(|c| c.since.elapsed() < IDLE_TIMEOUT && still_open(&c.stream));
-            !list.is_empty()
+        idle.retain(|_, hosts| {
+            hosts.retain(|_, list| {
+                list.retain(|c| c.since.elapsed() < IDLE_TIMEOUT && still_open(&c.stream));
+                !list.is_empty()
+            });
+            !hosts.is_empty()
         });
     }
 
@@ -191,13 +197,12 @@ impl Pool {
 
     /// Idle connections held now.
     pub fn idle_count(&self) -> usize {
-        self.idle
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .values()
-            .map(Vec::len)
-            .sum()
+        count(&self.idle.lock().unwrap_or_else(|e| e.into_inner()))
     }
+}
+
+fn count(idle: &IdleMap) -> usize {
+    idle.values().flat_map(HashMap::values).map(Vec::len).sum()
 }
 
 /// An idle connection must have nothing to read: end of stream means the server closed it, and

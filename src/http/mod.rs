@@ -81,6 +81,21 @@ pub(crate) fn range_in(whole: &[u8], part: &[u8]) -> Range<usize> {
     start..start + part.len()
 }
 
+/// Appends the decimal digits of `n` (no allocation, unlike `to_string`).
+pub(crate) fn push_decimal(out: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[at..]);
+}
+
 /// Headers that describe one connection, not the message: never forwarded (RFC 9110 §7.6.1).
 /// Transfer-Encoding and Content-Length are also dropped and written anew from the framing.
 const HOP_BY_HOP: [&str; 10] = [
@@ -274,6 +289,15 @@ mod tests {
         assert_eq!(te(&[""]), None);
         assert_eq!(te(&["chun ked"]), None);
         assert_eq!(te(&["\"chunked\""]), None);
+    }
+
+    #[test]
+    fn decimals_are_written_without_allocation() {
+        for n in [0, 7, 10, 404, 1234567890, u64::MAX] {
+            let mut out = b"x".to_vec();
+            push_decimal(&mut out, n);
+            assert_eq!(out, format!("x{n}").into_bytes());
+        }
     }
 
     #[test]

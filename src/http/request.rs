@@ -1,12 +1,13 @@
 //! Request heads: parsing, target classification, framing checks, and the head sent upstream.
 
+use std::mem::MaybeUninit;
 use std::ops::Range;
 
 use bytes::{Bytes, BytesMut};
 
 use super::{
-    chunked_is_last, content_length, is_hop_by_hop, range_in, tokens, Framing, HeaderRange,
-    Version, MAX_HEADERS, MAX_HEAD_BYTES, VIA_NAME,
+    chunked_is_last, content_length, is_hop_by_hop, push_decimal, range_in, tokens, trim, Framing,
+    HeaderRange, Version, MAX_HEADERS, MAX_HEAD_BYTES, VIA_NAME,
 };
 use crate::error::{ErrorKind, ProxyError};
 use crate::rules::normalize_host;
@@ -54,9 +55,10 @@ pub struct RequestHead {
 /// Parses a request head from the front of `buf`. On success the head's bytes are taken out of
 /// `buf` (what follows, a body or the next request, stays). `Ok(None)`: the head is incomplete.
 pub fn parse(buf: &mut BytesMut) -> Result<Option<RequestHead>, ProxyError> {
-    let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
-    let mut req = httparse::Request::new(&mut slots);
-    let len = match req.parse(buf) {
+    // Uninitialized slots: initializing 128 headers would cost more than parsing a typical head.
+    let mut slots = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; MAX_HEADERS];
+    let mut req = httparse::Request::new(&mut []);
+    let len = match req.parse_with_uninit_headers(buf, &mut slots) {
         Ok(httparse::Status::Complete(len)) => len,
         Ok(httparse::Status::Partial) => {
             if buf.len() > MAX_HEAD_BYTES {
@@ -340,7 +342,7 @@ impl RequestHead {
         match self.framing {
             Framing::Length(n) => {
                 out.extend_from_slice(b"Content-Length: ");
-                out.extend_from_slice(itoa_u64(n).as_bytes());
+                push_decimal(out, n);
                 out.extend_from_slice(b"\r\n");
             }
             Framing::Chunked => {
@@ -367,8 +369,6 @@ impl RequestHead {
         out.extend_from_slice(b"\r\n\r\n");
     }
 }
-
-use super::trim;
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
@@ -415,11 +415,6 @@ fn split_authority(text: &[u8], default_port: Option<u16>) -> Option<(String, u1
         None => default_port?,
     };
     Some((normalize_host(host).into_owned(), port))
-}
-
-/// Decimal text of a number without going through `format!`.
-pub(crate) fn itoa_u64(n: u64) -> String {
-    n.to_string()
 }
 
 #[cfg(test)]

@@ -1,12 +1,13 @@
 //! Response heads: parsing an upstream's head, its body framing, and the head sent to the client.
 
+use std::mem::MaybeUninit;
 use std::ops::Range;
 
 use bytes::{Bytes, BytesMut};
 
 use super::{
-    chunked_is_last, content_length, is_hop_by_hop, range_in, tokens, trim, Framing, HeaderRange,
-    Version, MAX_HEADERS, MAX_HEAD_BYTES, VIA_NAME,
+    chunked_is_last, content_length, is_hop_by_hop, push_decimal, range_in, tokens, trim, Framing,
+    HeaderRange, Version, MAX_HEADERS, MAX_HEAD_BYTES, VIA_NAME,
 };
 use crate::error::{ErrorKind, ProxyError};
 
@@ -52,9 +53,11 @@ impl Outbound {
 /// Parses a response head from the front of `buf`, taking its bytes out of the buffer.
 /// `for_head`: the request was HEAD, so the response has no body whatever its headers say.
 pub fn parse(buf: &mut BytesMut, for_head: bool) -> Result<Option<ResponseHead>, ProxyError> {
-    let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
-    let mut resp = httparse::Response::new(&mut slots);
-    let len = match resp.parse(buf) {
+    let mut slots = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; MAX_HEADERS];
+    let mut resp = httparse::Response::new(&mut []);
+    let len = match httparse::ParserConfig::default()
+        .parse_response_with_uninit_headers(&mut resp, buf, &mut slots)
+    {
         Ok(httparse::Status::Complete(len)) if len <= MAX_HEAD_BYTES => len,
         Ok(httparse::Status::Partial) if buf.len() <= MAX_HEAD_BYTES => return Ok(None),
         Ok(_) | Err(httparse::Error::TooManyHeaders) => {
@@ -224,7 +227,7 @@ impl ResponseHead {
         keep_alive: bool,
     ) {
         out.extend_from_slice(b"HTTP/1.1 ");
-        out.extend_from_slice(self.status.to_string().as_bytes());
+        push_decimal(out, u64::from(self.status));
         out.push(b' ');
         out.extend_from_slice(&self.raw[self.reason.clone()]);
         out.extend_from_slice(b"\r\n");
@@ -240,7 +243,7 @@ impl ResponseHead {
         }
         let codings = self.transfer_codings.as_ref().map(|r| &self.raw[r.clone()]);
         match outbound {
-            Outbound::Length(n) => header(out, b"Content-Length", n.to_string().as_bytes()),
+            Outbound::Length(n) => content_length_header(out, n),
             Outbound::Chunked if self.framing == Framing::Chunked => {
                 header(out, b"Transfer-Encoding", codings.unwrap_or(b"chunked"))
             }
@@ -263,7 +266,7 @@ impl ResponseHead {
                             header(out, b"Transfer-Encoding", codings.unwrap_or(b"chunked"));
                         }
                     } else if let Some(n) = self.declared_length {
-                        header(out, b"Content-Length", n.to_string().as_bytes());
+                        content_length_header(out, n);
                     }
                 }
             }
@@ -282,6 +285,12 @@ impl ResponseHead {
         }
         out.extend_from_slice(b"\r\n");
     }
+}
+
+fn content_length_header(out: &mut Vec<u8>, n: u64) {
+    out.extend_from_slice(b"Content-Length: ");
+    push_decimal(out, n);
+    out.extend_from_slice(b"\r\n");
 }
 
 fn header(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
