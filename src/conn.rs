@@ -229,7 +229,12 @@ async fn handle(
                 let _ = client.writer.write_all(&page).await;
                 return false;
             }
-            forward::run(client, head, host, *port, shared, settings, listener, ex).await
+            // Boxed: forwarding has the largest state of all, and a connection that is idle or
+            // tunneling should not carry its size (idle tunnels by the thousand stay small).
+            Box::pin(forward::run(
+                client, head, host, *port, shared, settings, listener, ex,
+            ))
+            .await
         }
     }
 }

@@ -67,15 +67,17 @@ pub async fn run(
     };
 
     let (up_read, mut up_write) = upstream.into_split();
-    // Bytes the client sent right behind the CONNECT head (a TLS ClientHello, typically).
-    if !client.reader.buf.is_empty() {
-        let early = std::mem::take(&mut client.reader.buf);
+    // Bytes the client sent right behind the CONNECT head (a TLS ClientHello, typically). The
+    // read buffer goes with them: from here on the pumps hold a buffer only while data moves.
+    let early = std::mem::take(&mut client.reader.buf);
+    if !early.is_empty() {
         if up_write.write_all(&early).await.is_err() {
             ex.fail(counters, ErrorKind::UpstreamAborted);
             return;
         }
         up.add(early.len() as u64);
     }
+    drop(early);
     let failure = {
         let outbound = pump(&client.reader.io, &mut up_write, up);
         let inbound = pump(&up_read, &mut client.writer, down);

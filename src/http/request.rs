@@ -3,7 +3,7 @@
 use std::mem::MaybeUninit;
 use std::ops::Range;
 
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 
 use super::{
     chunked_is_last, content_length, is_hop_by_hop, push_decimal, range_in, tokens, trim, Framing,
@@ -89,7 +89,10 @@ pub fn parse(buf: &mut BytesMut) -> Result<Option<RequestHead>, ProxyError> {
             value: range_in(whole, h.value),
         })
         .collect();
-    let raw = buf.split_to(len).freeze();
+    // A copy, not a split: the head must not keep the read buffer alive (a tunnel keeps its
+    // CONNECT head for its whole life), and the buffer stays reusable for the next message.
+    let raw = Bytes::copy_from_slice(&buf[..len]);
+    buf.advance(len);
     RequestHead::build(raw, method, target_text, version, headers).map(Some)
 }
 
