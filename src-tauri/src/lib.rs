@@ -69,6 +69,7 @@ pub fn run() {
     )
     .init();
     let hidden = std::env::args().skip(1).any(|a| a == "--hidden");
+    warn_without_session_bus();
     let app = builder(
         // First, so that a second launch hands over before anything else starts.
         tauri::Builder::default().plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
@@ -90,4 +91,18 @@ pub fn run() {
     }
     lifecycle::quit_on_signals(&handle);
     app.run(lifecycle::on_run_event);
+}
+
+/// The single-instance guard lives on the D-Bus session bus; without one it lets every launch
+/// through (harmless: a second proxy finds the port taken and says so). Say why.
+fn warn_without_session_bus() {
+    if !cfg!(target_os = "linux") {
+        return;
+    }
+    let address = std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some_and(|a| !a.is_empty());
+    let socket = std::env::var_os("XDG_RUNTIME_DIR")
+        .is_some_and(|dir| std::path::Path::new(&dir).join("bus").exists());
+    if !address && !socket {
+        log::warn!("no D-Bus session bus: a second launch of Wicket cannot hand over to this one");
+    }
 }

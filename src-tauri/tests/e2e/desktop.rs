@@ -13,8 +13,14 @@ use tempfile::TempDir;
 
 use crate::common::wait_for;
 
-/// The app under test, built by cargo for this test run.
-pub const APP: &str = env!("CARGO_BIN_EXE_wicket-desktop");
+/// The app under test: the one cargo built for this run, or WICKET_DESKTOP_BIN (to test a
+/// release build: `WICKET_DESKTOP_BIN=target/release/wicket-desktop cargo test --test e2e`).
+pub fn app() -> PathBuf {
+    match std::env::var_os("WICKET_DESKTOP_BIN") {
+        Some(path) => fs::canonicalize(path).expect("WICKET_DESKTOP_BIN names a file"),
+        None => PathBuf::from(env!("CARGO_BIN_EXE_wicket-desktop")),
+    }
+}
 
 pub struct Desktop {
     /// `:N`
@@ -143,7 +149,7 @@ impl Desktop {
     /// Starts the app directly (not through WebDriver), its output in `name`.log.
     pub fn launch(&self, name: &str, args: &[&str]) -> Child {
         let log = fs::File::create(self.dir.path().join(format!("{name}.log"))).unwrap();
-        let mut cmd = Command::new(APP);
+        let mut cmd = Command::new(app());
         self.env(&mut cmd);
         cmd.args(args)
             .stdout(log.try_clone().unwrap())
@@ -266,7 +272,14 @@ pub fn memory(root: u32) -> (u64, u64, String) {
 
 /// Sends SIGTERM (a polite request to quit).
 pub fn terminate(pid: u32) {
-    let _ = Command::new("kill").arg(pid.to_string()).status();
+    signal(pid, libc::SIGTERM);
+}
+
+fn signal(pid: u32, signal: libc::c_int) {
+    // SAFETY: kill(2) has no memory effects; a pid that is gone just fails with ESRCH.
+    unsafe {
+        libc::kill(pid as libc::pid_t, signal);
+    }
 }
 
 /// Waits (bounded) for a child to exit; its exit code.
@@ -290,7 +303,7 @@ pub fn end_tree(root: u32, grace: Duration) {
     }
     for pid in tree {
         if Path::new(&format!("/proc/{pid}")).exists() {
-            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+            signal(pid, libc::SIGKILL);
         }
     }
 }

@@ -10,7 +10,7 @@ use base64::Engine as _;
 use serde_json::{json, Value};
 
 use crate::common::wait_for;
-use crate::desktop::{self, Desktop, APP};
+use crate::desktop::{self, Desktop};
 
 /// The key W3C WebDriver uses for element references.
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
@@ -67,7 +67,7 @@ impl Session {
                 .map(|_| ())
         });
         let caps = json!({
-            "capabilities": { "alwaysMatch": { "tauri:options": { "application": APP } } }
+            "capabilities": { "alwaysMatch": { "tauri:options": { "application": desktop::app() } } }
         });
         let created = session.send("POST", "/session", caps);
         let id = created["sessionId"]
@@ -192,7 +192,7 @@ impl Session {
             .into_iter()
             .find(|pid| {
                 std::fs::read_link(format!("/proc/{pid}/exe"))
-                    .is_ok_and(|exe| exe == std::path::Path::new(APP))
+                    .is_ok_and(|exe| exe == desktop::app())
             })
     }
 
