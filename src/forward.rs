@@ -181,7 +181,7 @@ async fn exchange(
         } else {
             BodyState::Sending
         };
-        let body = request_body.finish(
+        let body = request_body.finish_tcp(
             reader,
             &mut up_write,
             &meter_up,
@@ -283,7 +283,7 @@ async fn exchange(
         let relayed = if response_body.is_done() {
             Ok(())
         } else {
-            let down = response_body.finish(&mut upstream, writer, &meter_down, None);
+            let down = response_body.finish_tcp(&mut upstream, writer, &meter_down, None);
             tokio::pin!(down);
             loop {
                 tokio::select! {

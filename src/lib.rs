@@ -9,6 +9,7 @@
 //! - [`conn`]: one client connection, request after request, through the policy;
 //! - [`forward`] and [`tunnel`]: plain HTTP forwarding and CONNECT tunnels;
 //! - [`upstream`]: name lookup, connecting with a deadline, the idle connection pool;
+//! - [`splice`]: zero-copy relaying between sockets on Linux (tunnels, large bodies);
 //! - [`http`]: request and response heads, body framing, streaming bodies;
 //! - [`rules`], [`clients`], [`policy`]: site rules, the client allowlist, and their verdicts;
 //! - [`config`]: the JSON config file; [`stats`]: counters and events;
@@ -27,6 +28,7 @@ pub mod pages;
 pub mod policy;
 pub mod rules;
 pub mod server;
+pub mod splice;
 pub mod stats;
 pub mod sys;
 pub mod tunnel;

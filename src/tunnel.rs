@@ -16,6 +16,7 @@ use crate::error::ErrorKind;
 use crate::http::MIN_READ;
 use crate::pages;
 use crate::server::{Listener, Settings, Shared};
+use crate::splice::{SpliceError, Splicer};
 use crate::stats::{Counters, GaugeGuard, Meter, Verdict};
 use crate::upstream;
 
@@ -121,9 +122,26 @@ impl Side {
 
 /// Copies from `from` to `to` until `from` ends, then shuts down `to`'s write side.
 ///
-/// The buffer exists only while bytes are moving, so an idle tunnel holds none. It starts small
-/// (interactive traffic) and doubles while reads fill it (bulk transfers).
+/// Nothing is held while the tunnel is idle: the pipe (Linux) or the buffer (elsewhere) is
+/// taken when the first bytes arrive.
 async fn pump(from: &OwnedReadHalf, to: &mut OwnedWriteHalf, meter: Meter<'_>) -> Result<(), Side> {
+    from.readable().await.map_err(|_| Side::Source)?;
+    if let Some(mut splicer) = Splicer::new() {
+        splicer
+            .relay(from.as_ref(), to.as_ref(), None, None, |n| meter.add(n))
+            .await
+            .map_err(|e| match e {
+                SpliceError::Source(_) => Side::Source,
+                SpliceError::Destination(_) => Side::Destination,
+            })?;
+        return to.shutdown().await.map_err(|_| Side::Destination);
+    }
+    copy(from, to, meter).await
+}
+
+/// The portable pump: a buffer that exists only while bytes are moving, starting small
+/// (interactive traffic) and doubling while reads fill it (bulk transfers).
+async fn copy(from: &OwnedReadHalf, to: &mut OwnedWriteHalf, meter: Meter<'_>) -> Result<(), Side> {
     let mut room = MIN_READ;
     loop {
         from.readable().await.map_err(|_| Side::Source)?;

@@ -11,8 +11,10 @@ use std::time::Duration;
 
 use bytes::{Buf, BytesMut};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpStream;
 
 use super::{BufReader, Framing, MAX_HEAD_BYTES};
+use crate::splice::{SpliceError, Splicer};
 use crate::stats::Meter;
 
 /// How the body is written out.
@@ -210,6 +212,57 @@ impl BodyRelay {
         }
     }
 }
+
+impl BodyRelay {
+    /// Like [`finish`](Self::finish), between two TCP sockets: a large Content-Length body
+    /// moves with `splice(2)` where the platform has it, never entering this process.
+    pub async fn finish_tcp<R, W>(
+        &mut self,
+        src: &mut BufReader<R>,
+        dst: &mut W,
+        meter: &Meter<'_>,
+        idle: Option<Duration>,
+    ) -> Result<(), RelayError>
+    where
+        R: AsyncRead + Unpin + AsRef<TcpStream>,
+        W: AsyncWrite + Unpin + AsRef<TcpStream>,
+    {
+        if let Remaining::Length(left) = self.state {
+            let buffered = (src.buf.len() as u64).min(left);
+            if left - buffered >= SPLICE_MIN {
+                if let Some(mut splicer) = Splicer::new() {
+                    let take = buffered as usize;
+                    dst.write_all(&src.buf[..take])
+                        .await
+                        .map_err(RelayError::Write)?;
+                    src.buf.advance(take);
+                    meter.add(buffered);
+                    let rest = left - buffered;
+                    let moved = splicer
+                        .relay(src.io.as_ref(), dst.as_ref(), Some(rest), idle, |n| {
+                            meter.add(n)
+                        })
+                        .await
+                        .map_err(|e| match e {
+                            SpliceError::Source(e) => RelayError::Read(e),
+                            SpliceError::Destination(e) => RelayError::Write(e),
+                        })?;
+                    if moved < rest {
+                        self.state = Remaining::Length(rest - moved);
+                        return Err(unexpected_eof());
+                    }
+                    self.state = Remaining::Done;
+                    return Ok(());
+                }
+            }
+        }
+        self.finish(src, dst, meter, idle).await
+    }
+}
+
+/// Bodies at least this long (beyond what is buffered) are spliced rather than copied: below
+/// it, making a pipe costs more than the copies it saves.
+const SPLICE_MIN: u64 = 256 * 1024;
 
 /// Reads more input, waiting at most `idle`; returns 0 at the end of the stream.
 async fn fill_some<R: AsyncRead + Unpin>(
