@@ -307,7 +307,9 @@ fn finished_requests_and_stats_reach_the_window_as_events() {
                 _ => {}
             }
         }
-        (records.len() >= 4 && last_stats["requests"] == 4).then_some(())
+        // Top hosts are counted off the hot path: wait for them too.
+        let counted = last_stats["top_hosts"][0]["count"] == 3;
+        (records.len() >= 4 && last_stats["requests"] == 4 && counted).then_some(())
     });
     let verdicts: Vec<&str> = records
         .iter()

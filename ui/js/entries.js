@@ -42,7 +42,11 @@ export class ListEditor {
 
   /** Shows the list from a config. */
   update(config) {
-    this.entries = this.opts.entries(config);
+    const entries = this.opts.entries(config);
+    // Unchanged lists are left alone, so that the keyboard focus stays where it is.
+    if (JSON.stringify(entries) === JSON.stringify(this.entries) && this.rendered) return;
+    this.entries = entries;
+    this.rendered = true;
     this.render();
   }
 

@@ -92,7 +92,13 @@ power.addEventListener('click', async () => {
 
 // Notices ------------------------------------------------------------------------------------
 
+let shownNotices = '';
+
 function renderNotices() {
+  // Redraw only when they change: each is an alert, announced again when redrawn.
+  const key = JSON.stringify([app.problem, app.config?.save_error]);
+  if (key === shownNotices) return;
+  shownNotices = key;
   const notices = document.getElementById('notices');
   const items = [];
   const problem = app.problem;
@@ -144,12 +150,15 @@ function applyConfig(config, path) {
   dashboard.config(config);
   document.getElementById('blocklist-badge').textContent = String(config.block.length);
   const warnings = document.getElementById('allow-warnings');
-  warnings.replaceChildren(...config.allowlist_warnings.map((text) => {
-    const p = document.createElement('p');
-    p.className = 'warning';
-    p.textContent = text;
-    return p;
-  }));
+  const shown = [...warnings.children].map((p) => p.textContent);
+  if (JSON.stringify(shown) !== JSON.stringify(config.allowlist_warnings)) {
+    warnings.replaceChildren(...config.allowlist_warnings.map((text) => {
+      const p = document.createElement('p');
+      p.className = 'warning';
+      p.textContent = text;
+      return p;
+    }));
+  }
   renderPower();
   renderNotices();
   settings.engine(app.engine, config.enabled);
