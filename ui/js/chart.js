@@ -48,6 +48,9 @@ export class TrafficChart {
       blocked.push(p ? p.blocked : 0);
     }
     const top = niceMax(Math.max(1, ...requests, ...blocked));
+    const peak = Math.max(...requests);
+    canvas.setAttribute('aria-label', `Requests per second over the last 5 minutes: ${requests[SECONDS - 1]} now, `
+      + `${peak} at most; blocked per second: ${blocked[SECONDS - 1]} now, ${Math.max(...blocked)} at most`);
 
     const left = 36;
     const right = 8;
