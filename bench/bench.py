@@ -125,9 +125,12 @@ http {{
         return proc
 
     def _start_tinyproxy(self):
-        conf = self.work / "tinyproxy.conf"
+        self.tinyproxy = self.start_tinyproxy(self.ports["tinyproxy"])
+
+    def start_tinyproxy(self, port):
+        conf = self.work / f"tinyproxy-{port}.conf"
         conf.write_text(f"""
-Port {self.ports['tinyproxy']}
+Port {port}
 Listen 127.0.0.1
 Timeout 600
 MaxClients 4096
@@ -135,16 +138,13 @@ Allow 127.0.0.1
 ConnectPort 443
 ConnectPort {self.origin_port}
 LogLevel Critical
-LogFile "{self.work}/tinyproxy.log"
-PidFile "{self.work}/tinyproxy.pid"
+LogFile "{self.work}/tinyproxy-{port}.log"
+PidFile "{self.work}/tinyproxy-{port}.pid"
 DisableViaHeader Yes
 """)
         proc = self._spawn(["tinyproxy", "-d", "-c", str(conf)])
-        wait_port(self.ports["tinyproxy"], proc)
-        self.tinyproxy = proc
-
-    def pid(self, target):
-        return {"wicket": self.wicket, "tinyproxy": self.tinyproxy}[target].pid
+        wait_port(port, proc)
+        return proc
 
     def origin_requests(self):
         text = urllib.request.urlopen(f"http://127.0.0.1:{self.status_port}/", timeout=5).read().decode()
@@ -218,8 +218,12 @@ def to_ms(text):
     return float(text)
 
 
-def download(lab, target, path, tunnel=False):
-    """Downloads a file with curl; returns MB/s (10^6 bytes)."""
+def download(lab, target, path, tunnel=False, repeat=3):
+    """Downloads a file with curl `repeat` times; returns the median MB/s (10^6 bytes)."""
+    return statistics.median(download_once(lab, target, path, tunnel) for _ in range(repeat))
+
+
+def download_once(lab, target, path, tunnel=False):
     args = ["curl", "-s", "-o", "/dev/null", "-w", "%{speed_download} %{size_download} %{http_code}"]
     if target != "direct":
         args += ["-x", f"http://127.0.0.1:{lab.ports[target]}"]
@@ -236,14 +240,17 @@ def download(lab, target, path, tunnel=False):
 
 
 def idle_connections_rss(lab, target, count, kind):
-    """Opens `count` idle CONNECT tunnels or half-sent requests; returns the proxy's RSS in MiB
-    before and with them."""
-    pid = lab.pid(target)
-    base = rss_kib(pid)
+    """Starts a fresh instance of the proxy, opens `count` idle CONNECT tunnels or half-sent
+    requests, and returns its RSS in MiB before and with them (fresh, so the figure does not
+    depend on what earlier cases left in the allocator)."""
+    port = free_port()
+    proc = lab.start_wicket(port) if target == "wicket" else lab.start_tinyproxy(port)
+    time.sleep(0.3)
+    base = rss_kib(proc.pid)
     socks = []
     try:
         for _ in range(count):
-            s = socket.create_connection(("127.0.0.1", lab.ports[target]), timeout=10)
+            s = socket.create_connection(("127.0.0.1", port), timeout=10)
             if kind == "tunnel":
                 s.sendall(f"CONNECT 127.0.0.1:{lab.origin_port} HTTP/1.1\r\nHost: 127.0.0.1:{lab.origin_port}\r\n\r\n".encode())
                 head = b""
@@ -258,11 +265,12 @@ def idle_connections_rss(lab, target, count, kind):
                 s.sendall(f"GET {lab.url('1k')} HTTP/1.1\r\nHost: 127.0.0.1:{lab.origin_port}\r\nUser-Agent: half".encode())
             socks.append(s)
         time.sleep(1.0)
-        return base / 1024, rss_kib(pid) / 1024
+        return base / 1024, rss_kib(proc.pid) / 1024
     finally:
         for s in socks:
             s.close()
-        time.sleep(0.5)
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=10)
 
 
 def blocklist_load(lab, rules):
@@ -309,6 +317,8 @@ def main():
             ("64 MiB download, 1 stream", lambda t: {"mbps": download(lab, t, "64m")}),
             ("64 MiB through a CONNECT tunnel", lambda t: {"mbps": download(lab, t, "64m", tunnel=t != "direct")}),
         ]
+        for target in TARGETS:  # warm the page cache and every path once
+            download_once(lab, target, "64m")
         for round_no in range(args.rounds):
             for name, fn in cases:
                 order = TARGETS if round_no % 2 == 0 else list(reversed(TARGETS))
@@ -370,7 +380,7 @@ def main():
     for label in ["RSS with 1000 idle CONNECT tunnels", "RSS with 1000 idle half-sent requests"]:
         values = {t: memory[(label, t)][1] for t in ["wicket", "tinyproxy"]}
         rows.append({"case": f"{label}, MiB", "unit": "MiB", "values": values, "better": "lower",
-                     "cells": ["—"] + [f"{values[t]:.1f} (idle {memory[(label, t)][0]:.1f})" for t in ["wicket", "tinyproxy"]],
+                     "cells": ["—"] + [f"{values[t]:.1f} (at start {memory[(label, t)][0]:.1f})" for t in ["wicket", "tinyproxy"]],
                      "target": "≤ 10 MiB" if "tunnels" in label else ""})
     load_s = loads["rules"][0]
     rows.append({"case": "start with 100 000 block rules, s (empty config)", "unit": "s",
