@@ -100,6 +100,7 @@ mod tests {
     #[test]
     fn line_shows_request_status_size_time_and_verdict() {
         let mut r = RequestRecord {
+            id: 1,
             time_ms: 1_795_637_109_123,
             client: "127.0.0.1:5555".parse().unwrap(),
             method: "GET".into(),

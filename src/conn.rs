@@ -45,6 +45,7 @@ impl Exchange {
         Exchange {
             started: Instant::now(),
             record: RequestRecord {
+                id: 0,
                 time_ms: unix_millis(),
                 client: peer,
                 method: "-".into(),

@@ -206,7 +206,13 @@ impl Engine {
     /// is closed. Returns when all connection tasks have ended and the port is free.
     pub async fn stop(&self, grace: Duration) {
         let mut running = self.inner.running.lock().await;
-        let Some(r) = running.take() else { return };
+        let Some(r) = running.take() else {
+            // Stopping after a failed start: the engine is simply off now.
+            if matches!(*self.inner.state.borrow(), EngineState::Failed { .. }) {
+                self.set_state(EngineState::Stopped);
+            }
+            return;
+        };
         r.shutdown.cancel();
         r.tracker.close();
         if tokio::time::timeout(grace, r.tracker.wait()).await.is_err() {

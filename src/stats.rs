@@ -50,6 +50,9 @@ pub enum Verdict {
 /// One finished request, as logged and sent to subscribers.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RequestRecord {
+    /// Numbers the records of one engine in the order they finished, from 1.
+    #[serde(default)]
+    pub id: u64,
     /// When the request head was complete, in milliseconds since the Unix epoch.
     pub time_ms: u64,
     pub client: SocketAddr,
@@ -244,6 +247,8 @@ impl Aggregates {
 /// The stats hub shared by the engine and its connections.
 pub struct Hub {
     pub counters: Counters,
+    /// The last request record's id.
+    last_id: AtomicU64,
     events: broadcast::Sender<Event>,
     aggregates: Mutex<Aggregates>,
 }
@@ -252,6 +257,7 @@ impl Default for Hub {
     fn default() -> Self {
         Hub {
             counters: Counters::default(),
+            last_id: AtomicU64::new(0),
             events: broadcast::channel(EVENT_CAPACITY).0,
             aggregates: Mutex::default(),
         }
@@ -260,7 +266,8 @@ impl Default for Hub {
 
 impl Hub {
     /// Publishes a finished request to subscribers (and the aggregator).
-    pub fn record(&self, record: RequestRecord) {
+    pub fn record(&self, mut record: RequestRecord) {
+        record.id = self.last_id.fetch_add(1, Ordering::Relaxed) + 1;
         // No subscriber is not an error: nobody is listening right now.
         let _ = self.events.send(Event::Request(Arc::new(record)));
     }
@@ -468,6 +475,7 @@ mod tests {
     #[test]
     fn record_url_forms() {
         let mut r = RequestRecord {
+            id: 1,
             time_ms: 0,
             client: "127.0.0.1:1".parse().unwrap(),
             method: "GET".into(),

@@ -200,6 +200,9 @@ async fn port_in_use_gives_a_start_error_and_the_failed_state() {
         other => panic!("expected Failed, got {other:?}"),
     }
     assert!(!engine.is_running());
+    // Switching a failed engine off leaves it plainly stopped.
+    engine.stop(Duration::from_secs(1)).await;
+    assert_eq!(*engine.state().borrow(), EngineState::Stopped);
     drop(taken);
     // Once the port is free the same engine starts.
     let started = engine.start().await.expect("starts once the port is free");

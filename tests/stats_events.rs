@@ -290,15 +290,19 @@ async fn keep_alive_connection_sends_one_event_per_request_in_order() {
     for _ in 0..3 {
         conn.response(false).await;
     }
-    let paths: Vec<String> = [
+    let records = [
         proxy.next_record().await,
         proxy.next_record().await,
         proxy.next_record().await,
-    ]
-    .into_iter()
-    .map(|r| r.path)
-    .collect();
+    ];
+    let paths: Vec<&str> = records.iter().map(|r| r.path.as_str()).collect();
     assert_eq!(paths, ["/0", "/1", "/2"]);
+    let ids: Vec<u64> = records.iter().map(|r| r.id).collect();
+    assert_eq!(
+        ids,
+        [1, 2, 3],
+        "records are numbered in the order they finish"
+    );
     assert_eq!(proxy.engine.stats().requests, 3);
 }
 
