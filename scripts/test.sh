@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs what is missing, then runs every check and test of the project: formatting, clippy,
-# the engine's unit and integration tests (real sockets on loopback), and the desktop app's tests.
+# the engine's unit and integration tests (real sockets on loopback), and the desktop app's
+# tests (mock runtime, then end-to-end in the real WebKitGTK webview under Xvfb).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup-debian.sh engine
+scripts/setup-debian.sh test
 export PATH="$HOME/.cargo/bin:$PATH"
 
 echo "== cargo fmt --check" >&2
@@ -12,3 +13,5 @@ echo "== cargo clippy" >&2
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 echo "== engine tests" >&2
 cargo test -p wicket --quiet
+echo "== desktop tests" >&2
+scripts/test-desktop.sh
