@@ -30,6 +30,9 @@ pub struct Client {
     pub reader: BufReader<OwnedReadHalf>,
     pub writer: OwnedWriteHalf,
     pub peer: SocketAddr,
+    /// Reused for the heads written for this client's requests (upstream and back), so a
+    /// keep-alive connection builds them without allocating.
+    pub scratch: [Vec<u8>; 2],
 }
 
 /// One request in progress, and what will be logged about it.
@@ -112,6 +115,7 @@ pub async fn serve(stream: TcpStream, peer: SocketAddr, shared: &Arc<Shared>, li
         reader: BufReader::new(reader),
         writer,
         peer,
+        scratch: Default::default(),
     };
     if !shared.policy.load().allows_client(peer.ip()) {
         // Answered before anything is read, so nothing the client sends is ever parsed.

@@ -8,7 +8,6 @@
 
 use tokio::io::AsyncWriteExt;
 use tokio::net::tcp::ReadHalf;
-use tokio::net::TcpStream;
 
 use crate::conn::{Client, Exchange};
 use crate::error::{ErrorKind, ProxyError};
@@ -19,7 +18,10 @@ use crate::http::{BufReader, Framing, Version};
 use crate::pages;
 use crate::server::{Listener, Settings, Shared};
 use crate::stats::{Counters, Meter, Verdict};
-use crate::upstream;
+use crate::upstream::{self, Connection};
+
+/// Scratch space above this size is given back after use rather than kept by the connection.
+const SCRATCH_KEPT: usize = 16 * 1024;
 
 /// Attempts on pooled connections that turn out closed before a fresh one is used.
 const MAX_ATTEMPTS: usize = 3;
@@ -36,9 +38,31 @@ pub async fn run(
     listener: &Listener,
     ex: &mut Exchange,
 ) -> bool {
-    let counters = &shared.hub.counters;
-    let mut out = Vec::with_capacity(1024);
+    let mut out = std::mem::take(&mut client.scratch[0]);
+    out.clear();
     head.write_upstream(&mut out);
+    let keep = forward(
+        client, head, &out, host, port, shared, settings, listener, ex,
+    )
+    .await;
+    client.scratch[0] = out;
+    keep
+}
+
+/// `run` with the upstream request head written.
+#[allow(clippy::too_many_arguments)]
+async fn forward(
+    client: &mut Client,
+    head: &RequestHead,
+    out: &[u8],
+    host: &str,
+    port: u16,
+    shared: &Shared,
+    settings: &Settings,
+    listener: &Listener,
+    ex: &mut Exchange,
+) -> bool {
+    let counters = &shared.hub.counters;
     let mut attempt = 0;
     loop {
         attempt += 1;
@@ -47,15 +71,15 @@ pub async fn run(
         } else {
             None
         };
-        let (stream, reused) = match pooled {
-            Some(stream) => {
+        let (conn, reused) = match pooled {
+            Some(conn) => {
                 Counters::add(&counters.upstream_reused, 1);
-                (stream, true)
+                (conn, true)
             }
             None => match upstream::connect(host, port, settings.timeout, listener.own).await {
                 Ok(stream) => {
                     Counters::add(&counters.upstream_connects, 1);
-                    (stream, false)
+                    (Connection::new(stream), false)
                 }
                 Err(err) => {
                     let body_done = head.framing == Framing::Empty;
@@ -64,7 +88,7 @@ pub async fn run(
             },
         };
         match exchange(
-            client, head, &out, stream, reused, shared, settings, listener, ex,
+            client, head, out, conn, reused, shared, settings, listener, ex,
         )
         .await
         {
@@ -73,8 +97,8 @@ pub async fn run(
                 keep_client,
                 upstream,
             } => {
-                if let Some(stream) = upstream {
-                    shared.pool.put(host, port, stream);
+                if let Some(conn) = upstream {
+                    shared.pool.put(host, port, conn);
                 }
                 return keep_client;
             }
@@ -95,7 +119,7 @@ enum Outcome {
     /// The response was relayed; the upstream connection is returned when it can be reused.
     Done {
         keep_client: bool,
-        upstream: Option<TcpStream>,
+        upstream: Option<Connection>,
     },
     /// Nothing was sent to the client yet: answer with an error page.
     Failed { err: ProxyError, body_done: bool },
@@ -117,7 +141,7 @@ async fn exchange(
     client: &mut Client,
     head: &RequestHead,
     head_bytes: &[u8],
-    mut stream: TcpStream,
+    conn: Connection,
     reused: bool,
     shared: &Shared,
     settings: &Settings,
@@ -126,6 +150,7 @@ async fn exchange(
 ) -> Outcome {
     let counters = &shared.hub.counters;
     let retryable = reused && head.framing == Framing::Empty;
+    let Connection { mut stream, buf } = conn;
     let meter_up = Meter {
         total: &counters.bytes_up,
         this: &ex.up,
@@ -171,10 +196,15 @@ async fn exchange(
     }
     // Everything borrowing the upstream stream lives in this block, so the stream can be
     // returned to the pool afterwards.
-    let (keep_client, reusable) = {
+    let (keep_client, reusable, buf) = {
         let (up_read, mut up_write) = stream.split();
-        let mut upstream = BufReader::new(up_read);
-        let Client { reader, writer, .. } = client;
+        let mut upstream = BufReader::with_buffer(up_read, buf);
+        let Client {
+            reader,
+            writer,
+            scratch,
+            ..
+        } = client;
 
         let mut body_state = if request_body.is_done() {
             BodyState::Sent
@@ -262,9 +292,10 @@ async fn exchange(
             response.framing
         };
         let mut response_body = BodyRelay::new(framing, encoding);
-        let mut out = Vec::with_capacity(1024 + upstream.buf.len());
-        response.write_client(&mut out, head.version, outbound, keep_client);
-        let Ok(early) = response_body.take_buffered(&mut upstream.buf, &mut out) else {
+        let out = &mut scratch[1];
+        out.clear();
+        response.write_client(out, head.version, outbound, keep_client);
+        let Ok(early) = response_body.take_buffered(&mut upstream.buf, out) else {
             return Outcome::Failed {
                 err: ProxyError::new(
                     ErrorKind::BadResponse,
@@ -273,8 +304,12 @@ async fn exchange(
                 body_done: body_state == BodyState::Sent,
             };
         };
-        if writer.write_all(&out).await.is_err() {
+        if writer.write_all(out).await.is_err() {
             return Outcome::Aborted(ErrorKind::ClientAborted);
+        }
+        // Large bodies that came with their head leave a large buffer: not kept for later.
+        if out.capacity() > SCRATCH_KEPT {
+            *out = Vec::new();
         }
         meter_down.add(early);
         Counters::add(&counters.forwarded, 1);
@@ -308,11 +343,12 @@ async fn exchange(
         }
         let reusable =
             response.reusable && body_state == BodyState::Sent && upstream.buf.is_empty();
-        (keep_client && body_state == BodyState::Sent, reusable)
+        let buf = std::mem::take(&mut upstream.buf);
+        (keep_client && body_state == BodyState::Sent, reusable, buf)
     };
     Outcome::Done {
         keep_client,
-        upstream: reusable.then_some(stream),
+        upstream: reusable.then_some(Connection { stream, buf }),
     }
 }
 

@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use bytes::BytesMut;
 use tokio::net::TcpStream;
 
 use crate::error::{ErrorKind, ProxyError};
@@ -126,8 +127,24 @@ pub async fn connect(
     }
 }
 
+/// An upstream connection with its read buffer, which travels with it through the pool so a
+/// reused connection costs no allocation.
+pub struct Connection {
+    pub stream: TcpStream,
+    pub buf: BytesMut,
+}
+
+impl Connection {
+    pub fn new(stream: TcpStream) -> Connection {
+        Connection {
+            stream,
+            buf: BytesMut::new(),
+        }
+    }
+}
+
 struct Idle {
-    stream: TcpStream,
+    conn: Connection,
     since: Instant,
 }
 
@@ -142,25 +159,21 @@ pub struct Pool {
 
 impl Pool {
     /// An idle connection to `host:port` that still looks open, if there is one.
-    pub fn take(&self, host: &str, port: u16) -> Option<TcpStream> {
+    pub fn take(&self, host: &str, port: u16) -> Option<Connection> {
         let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
         let hosts = idle.get_mut(&port)?;
         let list = hosts.get_mut(host)?;
-        let mut found = None;
-        while let Some(conn) = list.pop() {
-            if conn.since.elapsed() < IDLE_TIMEOUT && still_open(&conn.stream) {
-                found = Some(conn.stream);
-                break;
+        // An emptied list stays (the sweep removes it) so the next `put` allocates no key.
+        while let Some(idle) = list.pop() {
+            if idle.since.elapsed() < IDLE_TIMEOUT && still_open(&idle.conn.stream) {
+                return Some(idle.conn);
             }
         }
-        if list.is_empty() {
-            hosts.remove(host);
-        }
-        found
+        None
     }
 
     /// Keeps a connection for reuse, unless the pool is full.
-    pub fn put(&self, host: &str, port: u16, stream: TcpStream) {
+    pub fn put(&self, host: &str, port: u16, conn: Connection) {
         let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
         if count(&idle) >= MAX_IDLE_TOTAL {
             return;
@@ -172,7 +185,7 @@ impl Pool {
         };
         if list.len() < MAX_IDLE_PER_HOST {
             list.push(Idle {
-                stream,
+                conn,
                 since: Instant::now(),
             });
         }
@@ -183,7 +196,7 @@ impl Pool {
         let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
         idle.retain(|_, hosts| {
             hosts.retain(|_, list| {
-                list.retain(|c| c.since.elapsed() < IDLE_TIMEOUT && still_open(&c.stream));
+                list.retain(|i| i.since.elapsed() < IDLE_TIMEOUT && still_open(&i.conn.stream));
                 !list.is_empty()
             });
             !hosts.is_empty()
@@ -239,7 +252,7 @@ mod tests {
         let pool = Pool::default();
         let client = TcpStream::connect(addr).await.unwrap();
         let (server_side, _) = listener.accept().await.unwrap();
-        pool.put("a.test", 80, client);
+        pool.put("a.test", 80, Connection::new(client));
         assert_eq!(pool.idle_count(), 1);
         assert!(pool.take("a.test", 81).is_none());
         let again = pool.take("a.test", 80).expect("live connection comes back");

@@ -161,6 +161,7 @@ impl BodyRelay {
                 Remaining::Done => return Ok(()),
                 // Length-delimited bytes go straight from the read buffer, without a copy.
                 Remaining::Length(left) => {
+                    src.expect(*left);
                     if src.buf.is_empty() && fill_some(src, idle).await? == 0 {
                         return Err(unexpected_eof());
                     }

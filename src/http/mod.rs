@@ -228,11 +228,24 @@ pub const READ_CHUNK: usize = 64 * 1024;
 
 impl<R: AsyncRead + Unpin> BufReader<R> {
     pub fn new(io: R) -> Self {
+        BufReader::with_buffer(io, BytesMut::new())
+    }
+
+    /// A reader that goes on with a buffer it was given (an upstream connection's, kept with it
+    /// in the pool).
+    pub fn with_buffer(io: R, buf: BytesMut) -> Self {
         BufReader {
             io,
-            buf: BytesMut::new(),
+            buf,
             room: MIN_READ,
         }
+    }
+
+    /// Makes the next reads take up to `expected` bytes at once (a body of known length), within
+    /// the usual bounds, instead of growing the room step by step.
+    pub fn expect(&mut self, expected: u64) {
+        let expected = expected.min(READ_CHUNK as u64) as usize;
+        self.room = self.room.max(expected.next_power_of_two().min(READ_CHUNK));
     }
 
     /// Reads more bytes into the buffer; returns how many (0 at end of stream).
