@@ -9,7 +9,7 @@ set -euo pipefail
 
 engine=(build-essential pkg-config curl ca-certificates)
 app=(libwebkit2gtk-4.1-dev libayatana-appindicator3-dev)
-test=(xvfb xauth webkit2gtk-driver dbus-x11 trayer xdotool x11-utils imagemagick)
+test=(xvfb xauth webkit2gtk-driver dbus-x11 trayer xdotool x11-utils imagemagick nodejs)
 bench=(nginx-light tinyproxy wrk procps python3 curl)
 
 want=("${engine[@]}")

@@ -51,6 +51,13 @@ pub struct Config {
     pub max_connections: usize,
     /// Whether the desktop app runs the proxy (it restores this at start); the CLI always runs.
     pub enabled: bool,
+    /// Whether the desktop app points the system's proxy settings at Wicket.
+    pub system_proxy: bool,
+    /// Hosts reached without the proxy when it is the system proxy or used through its PAC file
+    /// (`http://<listen>/proxy.pac`): names (`*` wildcards allowed), IP addresses, IPv4 networks
+    /// in CIDR form, and `<local>` for plain host names without a dot.
+    #[serde(deserialize_with = "bypass_entries")]
+    pub bypass: Vec<String>,
 }
 
 impl Default for Config {
@@ -67,6 +74,8 @@ impl Default for Config {
             idle_timeout_secs: 60,
             max_connections: 1024,
             enabled: true,
+            system_proxy: false,
+            bypass: default_bypass(),
         }
     }
 }
@@ -268,6 +277,53 @@ impl<'de> Deserialize<'de> for ConnectPorts {
     }
 }
 
+/// What bypasses the proxy unless the user says otherwise: this computer and plain host names.
+pub fn default_bypass() -> Vec<String> {
+    ["localhost", "127.0.0.0/8", "::1", "<local>"]
+        .map(String::from)
+        .to_vec()
+}
+
+/// Checks a bypass entry: what a system proxy setting and a PAC file can use.
+pub fn check_bypass(entry: &str) -> Result<(), String> {
+    if entry.is_empty() {
+        return Err("a bypass entry cannot be empty".into());
+    }
+    if entry.len() > 253 {
+        return Err("a bypass entry is at most 253 characters long".into());
+    }
+    if entry == "<local>" {
+        return Ok(());
+    }
+    if let Some(bad) = entry
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || "-._*:/[]".contains(*c)))
+    {
+        return Err(format!(
+            "{bad:?} cannot appear in a bypass entry (write a host name, an address, a network like 10.0.0.0/8, or <local>)"
+        ));
+    }
+    if let Some((net, _)) = entry.split_once('/') {
+        crate::clients::ClientNet::parse(entry).map_err(|e| e.reason)?;
+        if net.contains(':') {
+            return Err(
+                "IPv6 networks cannot be bypassed by a PAC file; list addresses instead".into(),
+            );
+        }
+    }
+    Ok(())
+}
+
+fn bypass_entries<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    let entries = Vec::<String>::deserialize(d)?;
+    for entry in &entries {
+        check_bypass(entry).map_err(|reason| {
+            serde::de::Error::custom(format!("invalid bypass entry {entry:?}: {reason}"))
+        })?;
+    }
+    Ok(entries)
+}
+
 /// A timeout in seconds: 1 second to 1 day.
 fn seconds<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
     let value = u64::deserialize(d)?;
@@ -387,7 +443,9 @@ mod tests {
   "head_timeout_secs": 3,
   "idle_timeout_secs": 20,
   "max_connections": 10,
-  "enabled": false
+  "enabled": false,
+  "system_proxy": true,
+  "bypass": ["localhost", "*.lan", "10.0.0.0/8", "<local>"]
 }"#;
         let c = Config::parse(text).unwrap();
         assert_eq!(c.listen.to_string(), "[::1]:8080");
@@ -438,6 +496,10 @@ mod tests {
                 "prefix length",
             ),
             (r#"{"blok": []}"#, "", "unknown field `blok`"),
+            (r#"{"bypass": ["ok.lan", "bad host"]}"#, "bypass", "' '"),
+            (r#"{"bypass": ["10.0.0.0/99"]}"#, "bypass", "prefix length"),
+            (r#"{"bypass": ["fd00::/8"]}"#, "bypass", "IPv6 networks"),
+            (r#"{"bypass": [""]}"#, "bypass", "empty"),
         ] {
             let err = Config::parse(text).unwrap_err();
             let ConfigError::Invalid(inv) = &err else {

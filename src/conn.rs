@@ -172,15 +172,12 @@ async fn handle(
     let reusable = head.keep_alive && head.framing == Framing::Empty;
     match &head.target {
         Target::Local => {
-            ex.record.verdict = Verdict::Local;
-            ex.record.status = 400;
-            counters.error(ErrorKind::NotProxied);
-            let page = pages::about(
-                listener.own.0,
-                "This request was sent to the proxy itself, not through it.",
-            );
-            let _ = client.writer.write_all(&page).await;
-            false
+            let path = String::from_utf8_lossy(head.target_text()).into_owned();
+            let detail = "This request was sent to the proxy itself, not through it.";
+            answer_local(
+                client, head, &path, settings, listener, ex, counters, detail,
+            )
+            .await
         }
         Target::Connect { host, port } => {
             if !settings.connect_ports.allows(*port) {
@@ -224,15 +221,12 @@ async fn handle(
                 return ok && reusable;
             }
             if listener.own.is_self_name(host, *port) {
-                ex.record.verdict = Verdict::Local;
-                ex.record.status = 400;
-                counters.error(ErrorKind::NotProxied);
-                let page = pages::about(
-                    listener.own.0,
-                    "This request was addressed to the proxy itself.",
-                );
-                let _ = client.writer.write_all(&page).await;
-                return false;
+                let detail = "This request was addressed to the proxy itself.";
+                let path = head.path_text();
+                return answer_local(
+                    client, head, &path, settings, listener, ex, counters, detail,
+                )
+                .await;
             }
             // Boxed: forwarding has the largest state of all, and a connection that is idle or
             // tunneling should not carry its size (idle tunnels by the thousand stay small).
@@ -242,6 +236,48 @@ async fn handle(
             .await
         }
     }
+}
+
+/// A request for the proxy itself: the PAC file at `/proxy.pac`, the "this is Wicket" page
+/// (400) for anything else.
+#[allow(clippy::too_many_arguments)]
+async fn answer_local(
+    client: &mut Client,
+    head: &RequestHead,
+    path: &str,
+    settings: &Settings,
+    listener: &Listener,
+    ex: &mut Exchange,
+    counters: &Counters,
+    detail: &str,
+) -> bool {
+    ex.record.verdict = Verdict::Local;
+    let file = path.split('?').next().unwrap_or("");
+    if file == "/proxy.pac" && matches!(head.method(), "GET" | "HEAD") {
+        // The address this client reached the proxy at: right even when listening on 0.0.0.0.
+        let proxy = client.writer.local_addr().unwrap_or(listener.own.0);
+        let keep = head.keep_alive && head.framing == Framing::Empty;
+        let mut response = pages::response(
+            200,
+            "application/x-ns-proxy-autoconfig",
+            &pages::pac(proxy, &settings.bypass),
+            !keep,
+        );
+        if head.is_head() {
+            let end = response
+                .windows(4)
+                .position(|w| w == b"\r\n\r\n")
+                .map_or(response.len(), |p| p + 4);
+            response.truncate(end);
+        }
+        ex.record.status = 200;
+        return client.writer.write_all(&response).await.is_ok() && keep;
+    }
+    ex.record.status = 400;
+    counters.error(ErrorKind::NotProxied);
+    let page = pages::about(listener.own.0, detail);
+    let _ = client.writer.write_all(&page).await;
+    false
 }
 
 /// Why the policy refuses a host, detached from the policy it came from.

@@ -169,6 +169,51 @@ pub fn about(listen: SocketAddr, detail: &str) -> Vec<u8> {
     )
 }
 
+/// The PAC file (`/proxy.pac`) for browsers and devices that take a proxy auto-config URL:
+/// everything through `proxy`, except the `bypass` entries (see `Config::bypass`). Only IP
+/// literals are tested against networks, so the file never makes the browser look names up.
+pub fn pac(proxy: SocketAddr, bypass: &[String]) -> String {
+    let list: Vec<String> = bypass
+        .iter()
+        .map(|b| serde_json::to_string(b).unwrap_or_default())
+        .collect();
+    let proxy = match proxy.ip() {
+        IpAddr::V6(ip) => format!("[{ip}]:{}", proxy.port()),
+        IpAddr::V4(ip) => format!("{ip}:{}", proxy.port()),
+    };
+    format!(
+        r#"// Wicket proxy auto-config. Everything goes through Wicket, except the bypass list.
+var bypass = [{list}];
+
+function maskOf(bits) {{
+  var mask = [];
+  for (var i = 0; i < 4; i++) {{
+    var b = Math.max(0, Math.min(8, bits - 8 * i));
+    mask.push(256 - Math.pow(2, 8 - b));
+  }}
+  return mask.join(".");
+}}
+
+function FindProxyForURL(url, host) {{
+  var ipv4 = /^\d+\.\d+\.\d+\.\d+$/.test(host);
+  for (var i = 0; i < bypass.length; i++) {{
+    var entry = bypass[i];
+    if (entry == "<local>") {{
+      if (isPlainHostName(host)) return "DIRECT";
+    }} else if (entry.indexOf("/") > 0) {{
+      var parts = entry.split("/");
+      if (ipv4 && isInNet(host, parts[0], maskOf(parseInt(parts[1], 10)))) return "DIRECT";
+    }} else if (shExpMatch(host, entry) || shExpMatch(host, "[" + entry + "]")) {{
+      return "DIRECT";
+    }}
+  }}
+  return "PROXY {proxy}; DIRECT";
+}}
+"#,
+        list = list.join(", ")
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -200,6 +245,24 @@ mod tests {
             .parse()
             .unwrap();
         assert_eq!(body.len(), declared);
+    }
+
+    #[test]
+    fn pac_file_names_the_proxy_and_quotes_the_bypass_list() {
+        let pac = pac(
+            "127.0.0.1:12345".parse().unwrap(),
+            &["localhost".into(), "10.0.0.0/8".into(), "<local>".into()],
+        );
+        assert!(
+            pac.contains(r#"var bypass = ["localhost", "10.0.0.0/8", "<local>"];"#),
+            "{pac}"
+        );
+        assert!(
+            pac.contains(r#"return "PROXY 127.0.0.1:12345; DIRECT";"#),
+            "{pac}"
+        );
+        let v6 = pac("[::1]:8080".parse().unwrap(), &[]);
+        assert!(v6.contains("PROXY [::1]:8080;"), "{v6}");
     }
 
     #[test]

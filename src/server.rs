@@ -31,6 +31,8 @@ pub struct Settings {
     pub head_timeout: Duration,
     /// Time an idle keep-alive client connection is kept, and the longest pause in a request body.
     pub idle_timeout: Duration,
+    /// What the PAC file sends direct.
+    pub bypass: Vec<String>,
 }
 
 impl Settings {
@@ -40,6 +42,7 @@ impl Settings {
             timeout: Duration::from_secs(config.timeout_secs),
             head_timeout: Duration::from_secs(config.head_timeout_secs),
             idle_timeout: Duration::from_secs(config.idle_timeout_secs),
+            bypass: config.bypass.clone(),
         }
     }
 }
