@@ -261,7 +261,7 @@ mod tests {
             pac.contains(r#"return "PROXY 127.0.0.1:12345; DIRECT";"#),
             "{pac}"
         );
-        let v6 = pac("[::1]:8080".parse().unwrap(), &[]);
+        let v6 = super::pac("[::1]:8080".parse().unwrap(), &[]);
         assert!(v6.contains("PROXY [::1]:8080;"), "{v6}");
     }
 
