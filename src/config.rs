@@ -49,6 +49,26 @@ pub struct Config {
     /// Client connections served at once; more wait in the kernel's backlog until one ends.
     #[serde(deserialize_with = "positive")]
     pub max_connections: usize,
+    /// Connections one client address may hold at once; more are answered 503 and closed, so
+    /// one program cannot take every slot.
+    #[serde(deserialize_with = "positive")]
+    pub max_connections_per_client: usize,
+    /// Seconds a CONNECT tunnel may carry nothing either way before it is closed.
+    #[serde(deserialize_with = "seconds")]
+    pub tunnel_idle_timeout_secs: u64,
+    /// Largest request head, in bytes (431 beyond): 1 KiB to 1 MiB.
+    #[serde(deserialize_with = "head_bytes")]
+    pub max_head_bytes: usize,
+    /// Most header lines in a request head (431 beyond): 8 to 256.
+    #[serde(deserialize_with = "header_count")]
+    pub max_headers: usize,
+    /// Longest request target (the URL), in bytes (414 beyond): 256 bytes to 1 MiB.
+    #[serde(deserialize_with = "uri_bytes")]
+    pub max_uri_bytes: usize,
+    /// Idle upstream connections kept for reuse, per host and port (0: no reuse).
+    pub max_idle_per_host: usize,
+    /// Idle upstream connections kept for reuse, in all.
+    pub max_idle_total: usize,
     /// Whether the desktop app runs the proxy (it restores this at start); the CLI always runs.
     pub enabled: bool,
     /// Whether the desktop app points the system's proxy settings at Wicket.
@@ -73,6 +93,13 @@ impl Default for Config {
             head_timeout_secs: 10,
             idle_timeout_secs: 60,
             max_connections: 1024,
+            max_connections_per_client: 256,
+            tunnel_idle_timeout_secs: 3600,
+            max_head_bytes: crate::http::MAX_HEAD_BYTES,
+            max_headers: crate::http::MAX_HEADERS,
+            max_uri_bytes: crate::http::MAX_URI_BYTES,
+            max_idle_per_host: 64,
+            max_idle_total: 512,
             enabled: true,
             system_proxy: false,
             bypass: default_bypass(),
@@ -334,6 +361,35 @@ fn seconds<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
             "{value} is out of range: expected 1 to 86400 seconds"
         )))
     }
+}
+
+fn in_range<'de, D: Deserializer<'de>>(
+    d: D,
+    range: std::ops::RangeInclusive<usize>,
+    unit: &str,
+) -> Result<usize, D::Error> {
+    let value = usize::deserialize(d)?;
+    if range.contains(&value) {
+        Ok(value)
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "{value} is out of range: expected {} to {} {unit}",
+            range.start(),
+            range.end()
+        )))
+    }
+}
+
+fn head_bytes<'de, D: Deserializer<'de>>(d: D) -> Result<usize, D::Error> {
+    in_range(d, 1024..=1 << 20, "bytes")
+}
+
+fn header_count<'de, D: Deserializer<'de>>(d: D) -> Result<usize, D::Error> {
+    in_range(d, 8..=crate::http::HEADER_SLOTS, "header lines")
+}
+
+fn uri_bytes<'de, D: Deserializer<'de>>(d: D) -> Result<usize, D::Error> {
+    in_range(d, 256..=1 << 20, "bytes")
 }
 
 fn positive<'de, D: Deserializer<'de>>(d: D) -> Result<usize, D::Error> {

@@ -6,7 +6,7 @@
 //! 3. forward (`forward`) or tunnel (`tunnel`);
 //! 4. log: one `RequestRecord` per request, whatever happened.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -123,6 +123,19 @@ pub async fn serve(stream: TcpStream, peer: SocketAddr, shared: &Arc<Shared>, li
         close_gently(client).await;
         return;
     }
+    let Some(_slot) = ClientSlot::take(shared, peer.ip()) else {
+        let err = ProxyError::new(
+            ErrorKind::TooManyConnections,
+            "this computer has too many connections open to the proxy; try again in a moment",
+        );
+        let mut ex = Exchange::new(peer);
+        ex.fail(counters, err.kind);
+        ex.record.status = err.kind.status();
+        let _ = client.writer.write_all(&pages::error(&err, true)).await;
+        ex.finish(shared);
+        close_gently(client).await;
+        return;
+    };
     loop {
         let settings = shared.settings.load_full();
         let head = match read_head(&mut client, &settings, listener).await {
@@ -156,6 +169,45 @@ pub async fn serve(stream: TcpStream, peer: SocketAddr, shared: &Arc<Shared>, li
         }
     }
     close_gently(client).await;
+}
+
+/// One of a client address's connections, counted for the per-client limit while it lives.
+struct ClientSlot<'a> {
+    shared: &'a Shared,
+    ip: IpAddr,
+}
+
+impl<'a> ClientSlot<'a> {
+    /// A slot for `ip`, if it holds fewer connections than the limit.
+    fn take(shared: &'a Shared, ip: IpAddr) -> Option<ClientSlot<'a>> {
+        let limit = shared.settings.load().per_client;
+        let mut open = shared.per_client.lock().unwrap_or_else(|e| e.into_inner());
+        let count = open.entry(ip).or_insert(0);
+        if *count >= limit {
+            if *count == 0 {
+                open.remove(&ip);
+            }
+            return None;
+        }
+        *count += 1;
+        Some(ClientSlot { shared, ip })
+    }
+}
+
+impl Drop for ClientSlot<'_> {
+    fn drop(&mut self) {
+        let mut open = self
+            .shared
+            .per_client
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some(count) = open.get_mut(&self.ip) {
+            *count -= 1;
+            if *count == 0 {
+                open.remove(&self.ip);
+            }
+        }
+    }
 }
 
 /// Phases 2 and 3 for one request. Returns whether the connection can carry another request.
@@ -374,7 +426,7 @@ async fn read_head(client: &mut Client, settings: &Settings, listener: &Listener
     }
     let deadline = tokio::time::Instant::now() + settings.head_timeout;
     loop {
-        match request::parse(&mut client.reader.buf) {
+        match request::parse_with(&mut client.reader.buf, &settings.limits) {
             Ok(Some(head)) => return HeadRead::Head(head),
             Ok(None) => {}
             Err(err) => return HeadRead::Failed(err),

@@ -106,6 +106,7 @@ impl Engine {
             settings: ArcSwap::from_pointee(Settings::from_config(config)),
             hub: Arc::new(Hub::default()),
             pool: Pool::default(),
+            per_client: Default::default(),
         });
         Engine {
             inner: Arc::new(Inner {

@@ -13,6 +13,10 @@ pub enum ErrorKind {
     BadRequest,
     /// Request head over the size or header-count limit (431).
     HeadTooLarge,
+    /// Request target longer than the limit (414).
+    UriTooLong,
+    /// The client already has as many connections open as one client may (503).
+    TooManyConnections,
     /// The client did not finish its request head in time (408).
     ClientTimeout,
     /// A scheme other than http in an absolute-form target (501).
@@ -33,13 +37,17 @@ pub enum ErrorKind {
     ClientAborted,
     /// The upstream went away mid-response (the client sees a truncated message).
     UpstreamAborted,
+    /// A tunnel carried nothing either way for the tunnel idle timeout and was closed.
+    TunnelIdle,
 }
 
 impl ErrorKind {
     /// Every kind, in the order the stats list them.
-    pub const ALL: [ErrorKind; 12] = [
+    pub const ALL: [ErrorKind; 15] = [
         ErrorKind::BadRequest,
         ErrorKind::HeadTooLarge,
+        ErrorKind::UriTooLong,
+        ErrorKind::TooManyConnections,
         ErrorKind::ClientTimeout,
         ErrorKind::UnsupportedScheme,
         ErrorKind::NotProxied,
@@ -50,6 +58,7 @@ impl ErrorKind {
         ErrorKind::BadResponse,
         ErrorKind::ClientAborted,
         ErrorKind::UpstreamAborted,
+        ErrorKind::TunnelIdle,
     ];
 
     /// The status code sent for this kind, when a response can still be sent.
@@ -57,12 +66,14 @@ impl ErrorKind {
         match self {
             ErrorKind::BadRequest | ErrorKind::NotProxied => 400,
             ErrorKind::HeadTooLarge => 431,
+            ErrorKind::UriTooLong => 414,
+            ErrorKind::TooManyConnections => 503,
             ErrorKind::ClientTimeout => 408,
             ErrorKind::UnsupportedScheme => 501,
             ErrorKind::PortNotAllowed => 403,
             ErrorKind::DnsFailed | ErrorKind::UpstreamRefused | ErrorKind::BadResponse => 502,
             ErrorKind::UpstreamTimeout => 504,
-            ErrorKind::ClientAborted | ErrorKind::UpstreamAborted => 0,
+            ErrorKind::ClientAborted | ErrorKind::UpstreamAborted | ErrorKind::TunnelIdle => 0,
         }
     }
 
@@ -76,6 +87,8 @@ impl ErrorKind {
         match self {
             ErrorKind::BadRequest => "bad_request",
             ErrorKind::HeadTooLarge => "head_too_large",
+            ErrorKind::UriTooLong => "uri_too_long",
+            ErrorKind::TooManyConnections => "too_many_connections",
             ErrorKind::ClientTimeout => "client_timeout",
             ErrorKind::UnsupportedScheme => "unsupported_scheme",
             ErrorKind::NotProxied => "not_proxied",
@@ -86,6 +99,7 @@ impl ErrorKind {
             ErrorKind::BadResponse => "bad_response",
             ErrorKind::ClientAborted => "client_aborted",
             ErrorKind::UpstreamAborted => "upstream_aborted",
+            ErrorKind::TunnelIdle => "tunnel_idle",
         }
     }
 }

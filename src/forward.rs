@@ -98,7 +98,8 @@ async fn forward(
                 upstream,
             } => {
                 if let Some(conn) = upstream {
-                    shared.pool.put(host, port, conn);
+                    let (per_host, total) = (settings.pool_per_host, settings.pool_total);
+                    shared.pool.put(host, port, conn, per_host, total);
                 }
                 return keep_client;
             }

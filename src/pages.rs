@@ -13,6 +13,7 @@ pub fn reason(status: u16) -> &'static str {
         400 => "Bad Request",
         403 => "Forbidden",
         408 => "Request Timeout",
+        414 => "URI Too Long",
         431 => "Request Header Fields Too Large",
         501 => "Not Implemented",
         502 => "Bad Gateway",
@@ -97,6 +98,8 @@ pub fn error(err: &ProxyError, close: bool) -> Vec<u8> {
     let title = match err.kind {
         ErrorKind::BadRequest => "Bad request",
         ErrorKind::HeadTooLarge => "Request too large",
+        ErrorKind::UriTooLong => "Address too long",
+        ErrorKind::TooManyConnections => "Too many connections",
         ErrorKind::ClientTimeout => "Request timed out",
         ErrorKind::UnsupportedScheme => "Not supported",
         ErrorKind::NotProxied => "This is Wicket",
@@ -105,7 +108,9 @@ pub fn error(err: &ProxyError, close: bool) -> Vec<u8> {
         ErrorKind::UpstreamRefused => "Site unreachable",
         ErrorKind::UpstreamTimeout => "Site too slow",
         ErrorKind::BadResponse => "Bad answer from the site",
-        ErrorKind::ClientAborted | ErrorKind::UpstreamAborted => "Connection lost",
+        ErrorKind::ClientAborted | ErrorKind::UpstreamAborted | ErrorKind::TunnelIdle => {
+            "Connection lost"
+        }
     };
     html(status, title, &[escape(&err.detail)], close)
 }

@@ -6,7 +6,9 @@
 //! stops accepting and lets connections finish the request they are in (idle keep-alive
 //! connections close at once); `hard` then ends whatever is still running.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
@@ -33,6 +35,15 @@ pub struct Settings {
     pub idle_timeout: Duration,
     /// What the PAC file sends direct.
     pub bypass: Vec<String>,
+    /// What a request head may be.
+    pub limits: crate::http::Limits,
+    /// Connections one client address may hold.
+    pub per_client: usize,
+    /// Time a tunnel may carry nothing before it is closed.
+    pub tunnel_idle: Duration,
+    /// Idle upstream connections kept per host and in all.
+    pub pool_per_host: usize,
+    pub pool_total: usize,
 }
 
 impl Settings {
@@ -43,6 +54,15 @@ impl Settings {
             head_timeout: Duration::from_secs(config.head_timeout_secs),
             idle_timeout: Duration::from_secs(config.idle_timeout_secs),
             bypass: config.bypass.clone(),
+            limits: crate::http::Limits {
+                head_bytes: config.max_head_bytes,
+                headers: config.max_headers,
+                uri_bytes: config.max_uri_bytes,
+            },
+            per_client: config.max_connections_per_client,
+            tunnel_idle: Duration::from_secs(config.tunnel_idle_timeout_secs),
+            pool_per_host: config.max_idle_per_host,
+            pool_total: config.max_idle_total,
         }
     }
 }
@@ -54,6 +74,8 @@ pub struct Shared {
     pub settings: ArcSwap<Settings>,
     pub hub: Arc<Hub>,
     pub pool: Pool,
+    /// Open connections by client address, for the per-client limit.
+    pub per_client: Mutex<HashMap<IpAddr, usize>>,
 }
 
 /// What one connection task needs to know about the listener it came from.

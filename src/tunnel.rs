@@ -6,6 +6,8 @@
 //! for data holds no buffer: one is taken only while bytes are moving.
 
 use std::io;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
 
 use bytes::BytesMut;
 use tokio::io::AsyncWriteExt;
@@ -84,11 +86,26 @@ pub async fn run(
         let inbound = pump(&up_read, &mut client.writer, down);
         tokio::pin!(outbound, inbound);
         let (mut out_done, mut in_done) = (false, false);
+        // Idle check: a tunnel that moves nothing either way for `tunnel_idle` is closed.
+        let period =
+            (settings.tunnel_idle / 4).clamp(Duration::from_secs(1), Duration::from_secs(60));
+        let mut check = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+        let mut moved = 0;
+        let mut quiet_since = tokio::time::Instant::now();
         loop {
             if out_done && in_done {
                 break None;
             }
             tokio::select! {
+                _ = check.tick() => {
+                    let now = ex.up.load(Ordering::Relaxed) + ex.down.load(Ordering::Relaxed);
+                    if now != moved {
+                        moved = now;
+                        quiet_since = tokio::time::Instant::now();
+                    } else if quiet_since.elapsed() >= settings.tunnel_idle {
+                        break Some(ErrorKind::TunnelIdle);
+                    }
+                }
                 result = &mut outbound, if !out_done => match result {
                     Ok(()) => out_done = true,
                     Err(side) => break Some(side.blame(ErrorKind::ClientAborted, ErrorKind::UpstreamAborted)),

@@ -13,10 +13,6 @@ use tokio::net::TcpStream;
 use crate::error::{ErrorKind, ProxyError};
 use crate::rules::parse_ip_literal;
 
-/// Idle connections kept per host and port.
-pub const MAX_IDLE_PER_HOST: usize = 64;
-/// Idle connections kept in all.
-pub const MAX_IDLE_TOTAL: usize = 512;
 /// How long an idle connection is kept; below common server keep-alive timeouts (nginx: 75 s),
 /// so the server rarely closes one just as it is reused.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
@@ -151,20 +147,32 @@ struct Idle {
 /// Idle connections by port, then host (two levels, so a lookup by `&str` allocates nothing).
 type IdleMap = HashMap<u16, HashMap<Box<str>, Vec<Idle>>>;
 
+/// The pool's contents and how many connections they hold.
+#[derive(Default)]
+struct Held {
+    by_port: IdleMap,
+    count: usize,
+}
+
 /// Idle upstream connections by host and port, most recently used last.
 #[derive(Default)]
 pub struct Pool {
-    idle: Mutex<IdleMap>,
+    held: Mutex<Held>,
 }
 
 impl Pool {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Held> {
+        self.held.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// An idle connection to `host:port` that still looks open, if there is one.
     pub fn take(&self, host: &str, port: u16) -> Option<Connection> {
-        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
-        let hosts = idle.get_mut(&port)?;
-        let list = hosts.get_mut(host)?;
+        let mut held = self.lock();
+        let Held { by_port, count } = &mut *held;
+        let list = by_port.get_mut(&port)?.get_mut(host)?;
         // An emptied list stays (the sweep removes it) so the next `put` allocates no key.
         while let Some(idle) = list.pop() {
+            *count -= 1;
             if idle.since.elapsed() < IDLE_TIMEOUT && still_open(&idle.conn.stream) {
                 return Some(idle.conn);
             }
@@ -172,50 +180,54 @@ impl Pool {
         None
     }
 
-    /// Keeps a connection for reuse, unless the pool is full.
-    pub fn put(&self, host: &str, port: u16, conn: Connection) {
-        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
-        if count(&idle) >= MAX_IDLE_TOTAL {
+    /// Keeps a connection for reuse, unless that would pass `per_host` for its host or `total`
+    /// in all.
+    pub fn put(&self, host: &str, port: u16, conn: Connection, per_host: usize, total: usize) {
+        let mut held = self.lock();
+        if held.count >= total {
             return;
         }
-        let hosts = idle.entry(port).or_default();
+        let hosts = held.by_port.entry(port).or_default();
         let list = match hosts.get_mut(host) {
             Some(list) => list,
             None => hosts.entry(host.into()).or_default(),
         };
-        if list.len() < MAX_IDLE_PER_HOST {
+        if list.len() < per_host {
             list.push(Idle {
                 conn,
                 since: Instant::now(),
             });
+            held.count += 1;
         }
     }
 
     /// Closes connections idle for too long or closed by their server.
     pub fn sweep(&self) {
-        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
-        idle.retain(|_, hosts| {
+        let mut held = self.lock();
+        held.by_port.retain(|_, hosts| {
             hosts.retain(|_, list| {
                 list.retain(|i| i.since.elapsed() < IDLE_TIMEOUT && still_open(&i.conn.stream));
                 !list.is_empty()
             });
             !hosts.is_empty()
         });
+        held.count = held
+            .by_port
+            .values()
+            .flat_map(HashMap::values)
+            .map(Vec::len)
+            .sum();
     }
 
     /// Closes every idle connection (when the proxy stops).
     pub fn clear(&self) {
-        self.idle.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        *self.lock() = Held::default();
     }
 
     /// Idle connections held now.
     pub fn idle_count(&self) -> usize {
-        count(&self.idle.lock().unwrap_or_else(|e| e.into_inner()))
+        self.lock().count
     }
-}
-
-fn count(idle: &IdleMap) -> usize {
-    idle.values().flat_map(HashMap::values).map(Vec::len).sum()
 }
 
 /// An idle connection must have nothing to read: end of stream means the server closed it, and
@@ -252,11 +264,12 @@ mod tests {
         let pool = Pool::default();
         let client = TcpStream::connect(addr).await.unwrap();
         let (server_side, _) = listener.accept().await.unwrap();
-        pool.put("a.test", 80, Connection::new(client));
+        pool.put("a.test", 80, Connection::new(client), 4, 4);
         assert_eq!(pool.idle_count(), 1);
         assert!(pool.take("a.test", 81).is_none());
         let again = pool.take("a.test", 80).expect("live connection comes back");
-        pool.put("a.test", 80, again);
+        assert_eq!(pool.idle_count(), 0);
+        pool.put("a.test", 80, again, 4, 4);
         drop(server_side);
         // Let the reactor see the FIN.
         tokio::time::sleep(Duration::from_millis(50)).await;

@@ -18,10 +18,36 @@ use std::ops::Range;
 use bytes::BytesMut;
 use tokio::io::{AsyncRead, AsyncReadExt};
 
-/// A request or response head larger than this is refused (431 from a client, 502 from upstream).
+/// A request or response head larger than this is refused (431 from a client, 502 from upstream)
+/// unless the config says otherwise for requests.
 pub const MAX_HEAD_BYTES: usize = 64 * 1024;
-/// Header lines per head; more is refused like an oversized head.
+/// Header lines per head by default; more is refused like an oversized head.
 pub const MAX_HEADERS: usize = 128;
+/// Header lines the parser has room for: the most a config may allow.
+pub const HEADER_SLOTS: usize = 256;
+/// The longest request target by default (414 beyond).
+pub const MAX_URI_BYTES: usize = 16 * 1024;
+
+/// What a client's request head may be, from the config.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Bytes in the whole head (431 beyond).
+    pub head_bytes: usize,
+    /// Header lines (431 beyond); at most [`HEADER_SLOTS`].
+    pub headers: usize,
+    /// Bytes in the request target (414 beyond).
+    pub uri_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            head_bytes: MAX_HEAD_BYTES,
+            headers: MAX_HEADERS,
+            uri_bytes: MAX_URI_BYTES,
+        }
+    }
+}
 /// The name Wicket gives itself in `Via` headers.
 pub const VIA_NAME: &str = "wicket";
 

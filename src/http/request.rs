@@ -7,7 +7,7 @@ use bytes::{Buf, Bytes, BytesMut};
 
 use super::{
     chunked_is_last, content_length, is_hop_by_hop, push_decimal, range_in, tokens, trim, Framing,
-    HeaderRange, Version, MAX_HEADERS, MAX_HEAD_BYTES, VIA_NAME,
+    HeaderRange, Limits, Version, HEADER_SLOTS, VIA_NAME,
 };
 use crate::error::{ErrorKind, ProxyError};
 use crate::rules::normalize_host;
@@ -52,30 +52,45 @@ pub struct RequestHead {
     pub expect_continue: bool,
 }
 
-/// Parses a request head from the front of `buf`. On success the head's bytes are taken out of
-/// `buf` (what follows, a body or the next request, stays). `Ok(None)`: the head is incomplete.
+/// Parses a request head from the front of `buf` within the default [`Limits`]. On success the
+/// head's bytes are taken out of `buf` (what follows, a body or the next request, stays).
+/// `Ok(None)`: the head is incomplete.
 pub fn parse(buf: &mut BytesMut) -> Result<Option<RequestHead>, ProxyError> {
-    // Uninitialized slots: initializing 128 headers would cost more than parsing a typical head.
-    let mut slots = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; MAX_HEADERS];
+    parse_with(buf, &Limits::default())
+}
+
+/// [`parse`] within the given limits: 431 for a head too large or with too many header lines,
+/// 414 for a request target too long.
+pub fn parse_with(buf: &mut BytesMut, limits: &Limits) -> Result<Option<RequestHead>, ProxyError> {
+    // Uninitialized slots: initializing them all would cost more than parsing a typical head.
+    let mut slots = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; HEADER_SLOTS];
+    let slots = &mut slots[..limits.headers.clamp(1, HEADER_SLOTS)];
     let mut req = httparse::Request::new(&mut []);
-    let len = match req.parse_with_uninit_headers(buf, &mut slots) {
+    let len = match req.parse_with_uninit_headers(buf, slots) {
         Ok(httparse::Status::Complete(len)) => len,
         Ok(httparse::Status::Partial) => {
-            if buf.len() > MAX_HEAD_BYTES {
-                return Err(too_large());
+            // A request line still without its end, already longer than any allowed target.
+            if !buf.contains(&b'\n') && buf.len() > limits.uri_bytes + REQUEST_LINE_EXTRA {
+                return Err(uri_too_long(limits));
+            }
+            if buf.len() > limits.head_bytes {
+                return Err(too_large(limits));
             }
             return Ok(None);
         }
         Err(httparse::Error::TooManyHeaders) => {
             return Err(ProxyError::new(
                 ErrorKind::HeadTooLarge,
-                format!("the request has more than {MAX_HEADERS} header lines"),
+                format!("the request has more than {} header lines", limits.headers),
             ))
         }
         Err(e) => return Err(ProxyError::bad_request(format!("malformed request: {e}"))),
     };
-    if len > MAX_HEAD_BYTES {
-        return Err(too_large());
+    if req.path.is_some_and(|p| p.len() > limits.uri_bytes) {
+        return Err(uri_too_long(limits));
+    }
+    if len > limits.head_bytes {
+        return Err(too_large(limits));
     }
     let whole: &[u8] = &buf[..len];
     let method = range_in(whole, req.method.unwrap_or("").as_bytes());
@@ -96,13 +111,23 @@ pub fn parse(buf: &mut BytesMut) -> Result<Option<RequestHead>, ProxyError> {
     RequestHead::build(raw, method, target_text, version, headers).map(Some)
 }
 
-fn too_large() -> ProxyError {
+/// Room for the method, spaces and version around the target on a request line.
+const REQUEST_LINE_EXTRA: usize = 32;
+
+fn too_large(limits: &Limits) -> ProxyError {
     ProxyError::new(
         ErrorKind::HeadTooLarge,
         format!(
-            "the request head is larger than {} KiB",
-            MAX_HEAD_BYTES / 1024
+            "the request head is larger than {} bytes",
+            limits.head_bytes
         ),
+    )
+}
+
+fn uri_too_long(limits: &Limits) -> ProxyError {
+    ProxyError::new(
+        ErrorKind::UriTooLong,
+        format!("the address is longer than {} bytes", limits.uri_bytes),
     )
 }
 
@@ -616,18 +641,56 @@ mod tests {
     }
 
     #[test]
+    fn configured_limits_apply_with_414_for_long_targets() {
+        let limits = Limits {
+            head_bytes: 2048,
+            headers: 4,
+            uri_bytes: 100,
+        };
+        let parse_limited = |text: &str| parse_with(&mut BytesMut::from(text), &limits);
+        let long_uri = format!("GET http://a.test/{} HTTP/1.1\r\n\r\n", "x".repeat(100));
+        assert_eq!(
+            parse_limited(&long_uri).unwrap_err().kind,
+            ErrorKind::UriTooLong
+        );
+        let unfinished = format!("GET http://a.test/{}", "x".repeat(200));
+        assert_eq!(
+            parse_limited(&unfinished).unwrap_err().kind,
+            ErrorKind::UriTooLong
+        );
+        let five = "GET http://a.test/ HTTP/1.1\r\nA: 1\r\nB: 1\r\nC: 1\r\nD: 1\r\nE: 1\r\n\r\n";
+        assert_eq!(
+            parse_limited(five).unwrap_err().kind,
+            ErrorKind::HeadTooLarge
+        );
+        let four = "GET http://a.test/ HTTP/1.1\r\nA: 1\r\nB: 1\r\nC: 1\r\nD: 1\r\n\r\n";
+        assert!(parse_limited(four).unwrap().is_some());
+        let big = format!(
+            "GET http://a.test/ HTTP/1.1\r\nA: {}\r\n\r\n",
+            "v".repeat(2048)
+        );
+        assert_eq!(
+            parse_limited(&big).unwrap_err().kind,
+            ErrorKind::HeadTooLarge
+        );
+        // The default target limit is 16 KiB, well above what browsers send.
+        let ok_uri = format!("GET http://a.test/{} HTTP/1.1\r\n\r\n", "x".repeat(16_000));
+        assert!(parse_str(&ok_uri).unwrap().is_some());
+    }
+
+    #[test]
     fn oversized_heads_are_refused() {
         let big = format!(
             "GET http://a.test/ HTTP/1.1\r\nX: {}\r\n\r\n",
-            "a".repeat(MAX_HEAD_BYTES)
+            "a".repeat(super::super::MAX_HEAD_BYTES)
         );
         assert_eq!(kind(&big), ErrorKind::HeadTooLarge);
         let partial = format!(
             "GET http://a.test/ HTTP/1.1\r\nX: {}",
-            "a".repeat(MAX_HEAD_BYTES)
+            "a".repeat(super::super::MAX_HEAD_BYTES)
         );
         assert_eq!(kind(&partial), ErrorKind::HeadTooLarge);
-        let many: String = (0..MAX_HEADERS + 1)
+        let many: String = (0..super::super::MAX_HEADERS + 1)
             .map(|i| format!("X-{i}: y\r\n"))
             .collect();
         assert_eq!(

@@ -7,7 +7,7 @@ use bytes::{Buf, Bytes, BytesMut};
 
 use super::{
     chunked_is_last, content_length, is_hop_by_hop, push_decimal, range_in, tokens, trim, Framing,
-    HeaderRange, Version, MAX_HEADERS, MAX_HEAD_BYTES, VIA_NAME,
+    HeaderRange, Version, HEADER_SLOTS, MAX_HEAD_BYTES, VIA_NAME,
 };
 use crate::error::{ErrorKind, ProxyError};
 
@@ -53,7 +53,7 @@ impl Outbound {
 /// Parses a response head from the front of `buf`, taking its bytes out of the buffer.
 /// `for_head`: the request was HEAD, so the response has no body whatever its headers say.
 pub fn parse(buf: &mut BytesMut, for_head: bool) -> Result<Option<ResponseHead>, ProxyError> {
-    let mut slots = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; MAX_HEADERS];
+    let mut slots = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; HEADER_SLOTS];
     let mut resp = httparse::Response::new(&mut []);
     let len = match httparse::ParserConfig::default()
         .parse_response_with_uninit_headers(&mut resp, buf, &mut slots)
