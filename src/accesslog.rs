@@ -44,6 +44,9 @@ pub fn line(record: &RequestRecord) -> String {
     if let Some(rule) = &record.rule {
         let _ = write!(out, " rule={rule}");
     }
+    if let Some(list) = &record.list {
+        let _ = write!(out, " list={:?}", list);
+    }
     if let Some(error) = record.error {
         let _ = write!(out, " error={error}");
     }
@@ -113,6 +116,7 @@ mod tests {
             duration_ms: 12,
             verdict: Verdict::Forwarded,
             rule: None,
+            list: None,
             error: None,
         };
         assert_eq!(

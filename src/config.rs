@@ -17,6 +17,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::clients::ClientNet;
 use crate::rules::Rule;
+use crate::schedule::Window;
 
 /// The port the proxy listens on unless told otherwise (the tutorial's port).
 pub const DEFAULT_PORT: u16 = 12345;
@@ -29,6 +30,10 @@ pub struct Config {
     pub listen: SocketAddr,
     /// Sites refused with 403 (see the rule syntax in `rules`).
     pub block: Vec<Rule>,
+    /// Named groups of blocked sites ("Social media", "Ads"), each switched on and off as a
+    /// whole and optionally in force only at scheduled times.
+    #[serde(deserialize_with = "rule_lists")]
+    pub lists: Vec<RuleList>,
     /// When on, only `allowed_sites` can be reached (the blocklist still applies).
     pub allow_only: bool,
     /// The sites reachable in allow-only mode.
@@ -85,6 +90,7 @@ impl Default for Config {
         Config {
             listen: SocketAddr::from((Ipv4Addr::LOCALHOST, DEFAULT_PORT)),
             block: Vec::new(),
+            lists: Vec::new(),
             allow_only: false,
             allowed_sites: Vec::new(),
             allow_clients: ClientNet::loopback(),
@@ -211,6 +217,45 @@ fn message_without_position(e: &serde_json::Error) -> String {
     let text = e.to_string();
     let suffix = format!(" at line {} column {}", e.line(), e.column());
     text.strip_suffix(&suffix).unwrap_or(&text).to_string()
+}
+
+/// A named group of blocked sites.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleList {
+    /// Shown to the parent, and on the block page as the reason.
+    pub name: String,
+    /// Switched off, the list blocks nothing (and is kept).
+    #[serde(default = "switched_on")]
+    pub enabled: bool,
+    #[serde(default)]
+    pub rules: Vec<Rule>,
+    /// When the list is in force, in local time; none means always.
+    #[serde(default)]
+    pub schedule: Vec<Window>,
+}
+
+fn switched_on() -> bool {
+    true
+}
+
+fn rule_lists<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<RuleList>, D::Error> {
+    let lists = Vec::<RuleList>::deserialize(d)?;
+    for (i, list) in lists.iter().enumerate() {
+        let name = list.name.trim();
+        if name.is_empty() {
+            return Err(serde::de::Error::custom(format!("list {i} has no name")));
+        }
+        if lists[..i]
+            .iter()
+            .any(|other| other.name.trim().eq_ignore_ascii_case(name))
+        {
+            return Err(serde::de::Error::custom(format!(
+                "two lists are named {name:?}"
+            )));
+        }
+    }
+    Ok(lists)
 }
 
 /// Which ports CONNECT may reach: `"any"` or a list such as `[443, 8443]`.
@@ -491,6 +536,7 @@ mod tests {
         let text = r#"{
   "listen": "[::1]:8080",
   "block": ["example.com", "*.ads.net", "re:^track"],
+  "lists": [{"name": "Social media", "rules": ["youtube.com"], "schedule": ["Mon-Fri 16:00-19:00"]}],
   "allow_only": true,
   "allowed_sites": ["wikipedia.org"],
   "allow_clients": ["192.168.1.0/24", "::1"],
@@ -552,6 +598,27 @@ mod tests {
                 "prefix length",
             ),
             (r#"{"blok": []}"#, "", "unknown field `blok`"),
+            (
+                r#"{"lists": [{"name": "A", "rules": ["bad..x"]}]}"#,
+                "lists[0].rules[0]",
+                "bad..x",
+            ),
+            (
+                r#"{"lists": [{"name": "A", "schedule": ["Mon 10:00"]}]}"#,
+                "lists[0].schedule[0]",
+                "time range",
+            ),
+            (
+                r#"{"lists": [{"name": "A"}, {"name": "a"}]}"#,
+                "lists",
+                "two lists are named",
+            ),
+            (r#"{"lists": [{"name": " "}]}"#, "lists", "no name"),
+            (
+                r#"{"lists": [{"name": "A", "color": "red"}]}"#,
+                "lists[0].color",
+                "unknown field `color`",
+            ),
             (r#"{"bypass": ["ok.lan", "bad host"]}"#, "bypass", "' '"),
             (r#"{"bypass": ["10.0.0.0/99"]}"#, "bypass", "prefix length"),
             (r#"{"bypass": ["fd00::/8"]}"#, "bypass", "IPv6 networks"),

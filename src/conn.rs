@@ -61,6 +61,7 @@ impl Exchange {
                 duration_ms: 0,
                 verdict: Verdict::Failed,
                 rule: None,
+                list: None,
                 error: None,
             },
             up: AtomicU64::new(0),
@@ -334,8 +335,8 @@ async fn answer_local(
 
 /// Why the policy refuses a host, detached from the policy it came from.
 enum Refusal {
-    /// A blocklist rule matched.
-    Blocked(String),
+    /// A rule matched: of the blocklist, or of a named list.
+    Blocked { rule: String, list: Option<String> },
     /// Allow-only mode, and the host is not on the list.
     NotAllowed,
 }
@@ -344,7 +345,10 @@ impl Refusal {
     fn check(shared: &Shared, host: &str) -> Option<Refusal> {
         match shared.policy.load().decide(host) {
             Decision::Pass => None,
-            Decision::Blocked(rule) => Some(Refusal::Blocked(rule.to_string())),
+            Decision::Blocked(rule, list) => Some(Refusal::Blocked {
+                rule: rule.to_string(),
+                list: list.map(str::to_string),
+            }),
             Decision::NotAllowed => Some(Refusal::NotAllowed),
         }
     }
@@ -353,16 +357,19 @@ impl Refusal {
         Counters::add(&counters.blocked, 1);
         ex.record.verdict = Verdict::Blocked;
         ex.record.status = 403;
-        ex.record.rule = Some(match self {
-            Refusal::Blocked(rule) => rule.clone(),
-            Refusal::NotAllowed => "allow-only".into(),
-        });
+        match self {
+            Refusal::Blocked { rule, list } => {
+                ex.record.rule = Some(rule.clone());
+                ex.record.list = list.clone();
+            }
+            Refusal::NotAllowed => ex.record.rule = Some("allow-only".into()),
+        }
     }
 
     /// The 403 page for a plain HTTP request.
     fn page(&self, host: &str, close: bool) -> Vec<u8> {
         match self {
-            Refusal::Blocked(rule) => pages::blocked(host, rule, close),
+            Refusal::Blocked { rule, list } => pages::blocked(host, rule, list.as_deref(), close),
             Refusal::NotAllowed => pages::not_allowed(host, close),
         }
     }
@@ -370,7 +377,13 @@ impl Refusal {
     /// The 403 text for CONNECT (browsers do not show it, command-line clients do).
     fn text(&self, host: &str) -> String {
         match self {
-            Refusal::Blocked(rule) => format!("Blocked by Wicket: {host} matches the rule {rule}"),
+            Refusal::Blocked { rule, list: None } => {
+                format!("Blocked by Wicket: {host} matches the rule {rule}")
+            }
+            Refusal::Blocked {
+                rule,
+                list: Some(list),
+            } => format!("Blocked by Wicket: {host} matches the rule {rule} of the list {list}"),
             Refusal::NotAllowed => format!("Blocked by Wicket: {host} is not on the allowed list"),
         }
     }

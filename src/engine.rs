@@ -20,12 +20,28 @@ use tokio_util::task::TaskTracker;
 
 use crate::config::Config;
 use crate::policy::Policy;
+use crate::schedule::WeekTime;
 use crate::server::{accept_loop, Listener, Settings, Shared};
 use crate::stats::{Event, Hub, StatsSnapshot};
 use crate::upstream::{Pool, SelfAddr};
 
-/// How often idle upstream connections are checked and expired ones closed.
-const POOL_SWEEP_INTERVAL: Duration = Duration::from_secs(5);
+/// How often idle upstream connections are checked (expired ones closed) and schedules are
+/// looked at (a list switching on or off takes effect within this time).
+const HOUSEKEEPING_INTERVAL: Duration = Duration::from_secs(5);
+
+/// Rebuilds the policy when a schedule has switched a named list on or off since it was built.
+fn follow_schedules(shared: &Shared, config: &Mutex<Config>) {
+    let config = config.lock().unwrap_or_else(|e| e.into_inner());
+    if config.lists.iter().all(|l| l.schedule.is_empty()) {
+        return;
+    }
+    let now = WeekTime::now();
+    let current = shared.policy.load();
+    let built: Vec<bool> = current.lists_now.iter().map(|l| l.in_force).collect();
+    if Policy::lists_key(&config, now) != built {
+        shared.policy.store(Arc::new(Policy::at(&config, now)));
+    }
+}
 
 /// Where the engine is.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -91,8 +107,9 @@ pub struct Engine {
 
 struct Inner {
     shared: Arc<Shared>,
-    /// Listen address and connection limit, used at the next start.
-    listen: Mutex<(SocketAddr, usize)>,
+    /// The config in force: its listen address and connection limit are used at the next
+    /// start, and the policy is rebuilt from it when a schedule switches a list on or off.
+    config: Arc<Mutex<Config>>,
     running: tokio::sync::Mutex<Option<Running>>,
     state: watch::Sender<EngineState>,
     aggregator_started: AtomicBool,
@@ -111,7 +128,7 @@ impl Engine {
         Engine {
             inner: Arc::new(Inner {
                 shared,
-                listen: Mutex::new((config.listen, config.max_connections)),
+                config: Arc::new(Mutex::new(config.clone())),
                 running: tokio::sync::Mutex::new(None),
                 state: watch::channel(EngineState::Stopped).0,
                 aggregator_started: AtomicBool::new(false),
@@ -122,21 +139,15 @@ impl Engine {
     /// Applies a new config: rules and per-request settings at once, for every connection;
     /// the listen address and connection limit at the next `start` (restart to move the port).
     pub fn apply(&self, config: &Config) {
-        self.inner
-            .shared
-            .policy
-            .store(Arc::new(Policy::from_config(config)));
-        self.inner
-            .shared
+        // Under the config lock, so a schedule check cannot rebuild from the old config after
+        // the new policy is in.
+        let mut current = self.inner.config.lock().unwrap_or_else(|e| e.into_inner());
+        let shared = &self.inner.shared;
+        shared.policy.store(Arc::new(Policy::from_config(config)));
+        shared
             .settings
             .store(Arc::new(Settings::from_config(config)));
-        *self.inner.listen.lock().unwrap_or_else(|e| e.into_inner()) =
-            (config.listen, config.max_connections);
-    }
-
-    /// Replaces only the rules (blocklist, allow-only list, client allowlist).
-    pub fn set_policy(&self, policy: Policy) {
-        self.inner.shared.policy.store(Arc::new(policy));
+        *current = config.clone();
     }
 
     /// The rules in force.
@@ -154,8 +165,10 @@ impl Engine {
         if !self.inner.aggregator_started.swap(true, Ordering::SeqCst) {
             self.inner.shared.hub.spawn_aggregator();
         }
-        let (address, max_connections) =
-            *self.inner.listen.lock().unwrap_or_else(|e| e.into_inner());
+        let (address, max_connections) = {
+            let config = self.inner.config.lock().unwrap_or_else(|e| e.into_inner());
+            (config.listen, config.max_connections)
+        };
         let socket = match TcpListener::bind(address).await {
             Ok(socket) => socket,
             Err(source) => {
@@ -183,13 +196,17 @@ impl Engine {
             tracker.clone(),
         ));
         let shared = self.inner.shared.clone();
-        let sweeping = shutdown.clone();
+        let config = self.inner.config.clone();
+        let housekeeping = shutdown.clone();
         tokio::spawn(async move {
-            let mut tick = tokio::time::interval(POOL_SWEEP_INTERVAL);
+            let mut tick = tokio::time::interval(HOUSEKEEPING_INTERVAL);
             loop {
                 tokio::select! {
-                    _ = tick.tick() => shared.pool.sweep(),
-                    _ = sweeping.cancelled() => return,
+                    _ = tick.tick() => {
+                        shared.pool.sweep();
+                        follow_schedules(&shared, &config);
+                    }
+                    _ = housekeeping.cancelled() => return,
                 }
             }
         });

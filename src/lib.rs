@@ -12,6 +12,7 @@
 //! - [`splice`]: zero-copy relaying between sockets on Linux (tunnels, large bodies);
 //! - [`http`]: request and response heads, body framing, streaming bodies;
 //! - [`rules`], [`clients`], [`policy`]: site rules, the client allowlist, and their verdicts;
+//! - [`schedule`]: when a named list is in force; [`import`]: reading published blocklists;
 //! - [`config`]: the JSON config file; [`stats`]: counters and events;
 //! - [`pages`]: the pages Wicket answers with itself; [`error`]: error kinds and status codes;
 //! - [`accesslog`]: one log line per request, as the CLI prints them; [`sys`]: OS limits.
@@ -24,9 +25,11 @@ pub mod engine;
 pub mod error;
 pub mod forward;
 pub mod http;
+pub mod import;
 pub mod pages;
 pub mod policy;
 pub mod rules;
+pub mod schedule;
 pub mod server;
 pub mod splice;
 pub mod stats;

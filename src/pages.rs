@@ -45,7 +45,7 @@ pub fn html(status: u16, title: &str, paragraphs: &[String], close: bool) -> Vec
     response(
         status,
         "text/html; charset=utf-8",
-        &page(title, paragraphs),
+        &page(None, title, paragraphs),
         close,
     )
 }
@@ -57,7 +57,8 @@ pub fn plain(status: u16, text: &str, close: bool) -> Vec<u8> {
     response(status, "text/plain; charset=utf-8", &body, close)
 }
 
-fn page(title: &str, paragraphs: &[String]) -> String {
+/// A page: an optional large sign (an emoji) above the title, then paragraphs of HTML.
+fn page(sign: Option<&str>, title: &str, paragraphs: &[String]) -> String {
     let mut body = String::new();
     let _ = write!(
         body,
@@ -65,14 +66,21 @@ fn page(title: &str, paragraphs: &[String]) -> String {
          <meta name=\"viewport\" content=\"width=device-width\">\
          <title>{t}</title><style>body{{font:16px/1.5 system-ui,sans-serif;max-width:36em;\
          margin:4em auto;padding:0 1em;color:#222}}h1{{font-size:1.4em}}code{{background:#eee;\
-         padding:0 .2em}}footer{{margin-top:3em;color:#777;font-size:.85em}}</style></head>\
-         <body><h1>{t}</h1>\n",
+         padding:0 .2em}}footer{{margin-top:3em;color:#777;font-size:.85em}}\
+         .sign{{font-size:4em;line-height:1}}</style></head><body>",
         t = escape(title)
     );
+    if let Some(sign) = sign {
+        let _ = write!(
+            body,
+            "<div class=\"sign\" aria-hidden=\"true\">{sign}</div>"
+        );
+    }
+    let _ = writeln!(body, "<h1>{}</h1>", escape(title));
     for p in paragraphs {
         let _ = writeln!(body, "<p>{p}</p>");
     }
-    body.push_str("<footer>Wicket proxy</footer></body></html>\n");
+    body.push_str("<footer>Wicket</footer></body></html>\n");
     body
 }
 
@@ -115,14 +123,27 @@ pub fn error(err: &ProxyError, close: bool) -> Vec<u8> {
     html(status, title, &[escape(&err.detail)], close)
 }
 
-/// 403 for a site the blocklist matches: names the host and the rule.
-pub fn blocked(host: &str, rule: &str, close: bool) -> Vec<u8> {
-    html(
-        403,
-        "Blocked",
+/// 403 for a blocked site, written for whoever is at the browser, a child included: what is
+/// blocked, by which rule (and list), and that a parent can unlock it. Nothing on it says how
+/// the blocking works or how to get around it.
+pub fn blocked(host: &str, rule: &str, list: Option<&str>, close: bool) -> Vec<u8> {
+    let why = match list {
+        Some(list) => format!(
+            "It is on the list <strong>{}</strong> (rule <code>{}</code>).",
+            escape(list),
+            escape(rule)
+        ),
+        None => format!("The rule that blocks it is <code>{}</code>.", escape(rule)),
+    };
+    friendly(
+        "This page is blocked",
         &[
-            format!("<strong>{}</strong> is blocked by Wicket.", escape(host)),
-            format!("It matches the rule <code>{}</code>.", escape(rule)),
+            format!(
+                "<strong>{}</strong> is blocked on this computer.",
+                escape(host)
+            ),
+            why,
+            "If you need it, ask a parent: they can unlock it in Wicket.".into(),
         ],
         close,
     )
@@ -130,15 +151,23 @@ pub fn blocked(host: &str, rule: &str, close: bool) -> Vec<u8> {
 
 /// 403 in allow-only mode for a site that is not on the list.
 pub fn not_allowed(host: &str, close: bool) -> Vec<u8> {
-    html(
-        403,
-        "Not on the allowed list",
-        &[format!(
-            "Only the sites on Wicket's allowed list can be visited, and <strong>{}</strong> is not one of them.",
-            escape(host)
-        )],
+    friendly(
+        "This page is not on the allowed list",
+        &[
+            format!(
+                "On this computer only some sites can be visited, and <strong>{}</strong> is not one of them.",
+                escape(host)
+            ),
+            "If you need it, ask a parent: they can add it to the allowed list in Wicket.".into(),
+        ],
         close,
     )
+}
+
+/// A gentle 403 page with a large sign, for blocked sites.
+fn friendly(title: &str, paragraphs: &[String], close: bool) -> Vec<u8> {
+    let page = page(Some("&#x1F6A7;"), title, paragraphs);
+    response(403, "text/html; charset=utf-8", &page, close)
 }
 
 /// 403 for a client whose address is not on the allowlist.
@@ -238,7 +267,7 @@ mod tests {
 
     #[test]
     fn blocked_page_names_host_and_rule_escaped() {
-        let r = text(blocked("a<b>.test", "re:^a<", false));
+        let r = text(blocked("a<b>.test", "re:^a<", None, false));
         assert!(r.contains("a&lt;b&gt;.test"));
         assert!(r.contains("re:^a&lt;"));
         assert!(!r.contains("Connection: close"));
@@ -268,6 +297,25 @@ mod tests {
         );
         let v6 = super::pac("[::1]:8080".parse().unwrap(), &[]);
         assert!(v6.contains("PROXY [::1]:8080;"), "{v6}");
+    }
+
+    #[test]
+    fn blocked_page_names_the_list_and_says_who_can_unlock_it_without_any_way_around() {
+        let r = text(blocked(
+            "www.youtube.com",
+            "youtube.com",
+            Some("Social <media>"),
+            false,
+        ));
+        assert!(r.contains("This page is blocked"));
+        assert!(r.contains("<strong>Social &lt;media&gt;</strong>"));
+        assert!(r.contains("ask a parent"));
+        for detail in ["proxy", "127.0.0.1", "12345", "settings", "config"] {
+            assert!(
+                !r.to_ascii_lowercase().contains(detail),
+                "says {detail:?}: {r}"
+            );
+        }
     }
 
     #[test]

@@ -75,6 +75,9 @@ pub struct RequestRecord {
     /// The rule that blocked the request.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub rule: Option<String>,
+    /// The named list that rule belongs to, if any.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub list: Option<String>,
     /// What went wrong, for `Failed` (and for requests that were answered then cut off).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub error: Option<ErrorKind>,
@@ -488,6 +491,7 @@ mod tests {
             duration_ms: 0,
             verdict: Verdict::Forwarded,
             rule: None,
+            list: None,
             error: None,
         };
         assert_eq!(r.url(), "http://a.test/x?y");

@@ -184,6 +184,9 @@ fn main() -> ExitCode {
 
 async fn run(config: Config, quiet: bool) -> ExitCode {
     wicket::sys::raise_fd_limit();
+    // Registered before the proxy says it is listening, so an early SIGTERM is never lost to
+    // the default action (which would kill the process without the graceful stop).
+    let stop = StopSignals::register();
     let engine = Engine::new(&config);
     let events = engine.subscribe();
     let address = match engine.start().await {
@@ -212,7 +215,7 @@ async fn run(config: Config, quiet: bool) -> ExitCode {
         eprintln!("wicket: note: listening on loopback, so only this computer can connect whatever --allow says");
     }
     let log = (!quiet).then(|| tokio::spawn(print_access_log(events)));
-    wait_for_signal().await;
+    stop.wait().await;
     eprintln!(
         "wicket: stopping (waiting up to {} s for requests in flight)",
         SHUTDOWN_GRACE.as_secs()
@@ -256,24 +259,50 @@ async fn print_access_log(mut events: tokio::sync::broadcast::Receiver<Event>) {
     }
 }
 
-async fn wait_for_signal() {
+/// Ctrl+C and SIGTERM, listened for from the moment they are registered.
+struct StopSignals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
+    interrupt: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    terminate: Option<tokio::signal::unix::Signal>,
+}
+
+impl StopSignals {
+    fn register() -> StopSignals {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            StopSignals {
+                interrupt: signal(SignalKind::interrupt()).ok(),
+                terminate: signal(SignalKind::terminate()).ok(),
             }
         }
+        #[cfg(not(unix))]
+        {
+            StopSignals {}
+        }
     }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
+
+    async fn wait(self) {
+        #[cfg(unix)]
+        {
+            let mut this = self;
+            async fn next(signal: &mut Option<tokio::signal::unix::Signal>) {
+                match signal {
+                    Some(signal) => {
+                        signal.recv().await;
+                    }
+                    None => std::future::pending().await,
+                }
+            }
+            tokio::select! {
+                _ = next(&mut this.interrupt) => {}
+                _ = next(&mut this.terminate) => {}
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
