@@ -30,12 +30,11 @@ use crate::upstream::{Pool, SelfAddr};
 const HOUSEKEEPING_INTERVAL: Duration = Duration::from_secs(5);
 
 /// Rebuilds the policy when a schedule has switched a named list on or off since it was built.
-fn follow_schedules(shared: &Shared, config: &Mutex<Config>) {
+fn follow_schedules(shared: &Shared, config: &Mutex<Config>, now: WeekTime) {
     let config = config.lock().unwrap_or_else(|e| e.into_inner());
     if config.lists.iter().all(|l| l.schedule.is_empty()) {
         return;
     }
-    let now = WeekTime::now();
     let current = shared.policy.load();
     let built: Vec<bool> = current.lists_now.iter().map(|l| l.in_force).collect();
     if Policy::lists_key(&config, now) != built {
@@ -150,6 +149,12 @@ impl Engine {
         *current = config.clone();
     }
 
+    /// Re-evaluates the schedules as if it were `at` (the engine does this with the local time
+    /// every few seconds by itself): lists switch on or off for every connection at once.
+    pub fn follow_schedules_at(&self, at: WeekTime) {
+        follow_schedules(&self.inner.shared, &self.inner.config, at);
+    }
+
     /// The rules in force.
     pub fn policy(&self) -> Arc<Policy> {
         self.inner.shared.policy.load_full()
@@ -204,7 +209,7 @@ impl Engine {
                 tokio::select! {
                     _ = tick.tick() => {
                         shared.pool.sweep();
-                        follow_schedules(&shared, &config);
+                        follow_schedules(&shared, &config, WeekTime::now());
                     }
                     _ = housekeeping.cancelled() => return,
                 }
