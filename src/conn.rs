@@ -19,6 +19,7 @@ use tokio::net::TcpStream;
 use crate::error::{ErrorKind, ProxyError};
 use crate::http::request::{self, RequestHead, Target};
 use crate::http::{BufReader, Framing, MIN_READ};
+use crate::i18n::Lang;
 use crate::pages;
 use crate::policy::Decision;
 use crate::server::{Listener, Settings, Shared};
@@ -132,7 +133,10 @@ pub async fn serve(stream: TcpStream, peer: SocketAddr, shared: &Arc<Shared>, li
         let mut ex = Exchange::new(peer);
         ex.fail(counters, err.kind);
         ex.record.status = err.kind.status();
-        let _ = client.writer.write_all(&pages::error(&err, true)).await;
+        let _ = client
+            .writer
+            .write_all(&pages::error(Lang::En, &err, true))
+            .await;
         ex.finish(shared);
         close_gently(client).await;
         return;
@@ -147,7 +151,10 @@ pub async fn serve(stream: TcpStream, peer: SocketAddr, shared: &Arc<Shared>, li
                 ex.record.status = err.kind.status();
                 ex.fail(counters, err.kind);
                 Counters::add(&counters.requests, 1);
-                let _ = client.writer.write_all(&pages::error(&err, true)).await;
+                let _ = client
+                    .writer
+                    .write_all(&pages::error(Lang::En, &err, true))
+                    .await;
                 ex.finish(shared);
                 break;
             }
@@ -268,7 +275,7 @@ async fn handle(
                 refusal.record(ex, counters);
                 let ok = client
                     .writer
-                    .write_all(&refusal.page(host, !reusable))
+                    .write_all(&refusal.page(head.lang(), host, !reusable))
                     .await
                     .is_ok();
                 return ok && reusable;
@@ -328,7 +335,7 @@ async fn answer_local(
     }
     ex.record.status = 400;
     counters.error(ErrorKind::NotProxied);
-    let page = pages::about(listener.own.0, detail);
+    let page = pages::about(head.lang(), listener.own.0, detail);
     let _ = client.writer.write_all(&page).await;
     false
 }
@@ -366,11 +373,13 @@ impl Refusal {
         }
     }
 
-    /// The 403 page for a plain HTTP request.
-    fn page(&self, host: &str, close: bool) -> Vec<u8> {
+    /// The 403 page for a plain HTTP request, in the reader's language.
+    fn page(&self, lang: Lang, host: &str, close: bool) -> Vec<u8> {
         match self {
-            Refusal::Blocked { rule, list } => pages::blocked(host, rule, list.as_deref(), close),
-            Refusal::NotAllowed => pages::not_allowed(host, close),
+            Refusal::Blocked { rule, list } => {
+                pages::blocked(lang, host, rule, list.as_deref(), close)
+            }
+            Refusal::NotAllowed => pages::not_allowed(lang, host, close),
         }
     }
 

@@ -440,6 +440,6 @@ async fn answer_error(
     ex.fail(counters, err.kind);
     ex.record.status = err.kind.status();
     let keep = head.keep_alive && body_done && err.kind != ErrorKind::BadRequest;
-    let page = pages::error(&err, !keep);
+    let page = pages::error(head.lang(), &err, !keep);
     client.writer.write_all(&page).await.is_ok() && keep
 }

@@ -14,7 +14,8 @@
 //! - [`rules`], [`clients`], [`policy`]: site rules, the client allowlist, and their verdicts;
 //! - [`schedule`]: when a named list is in force; [`import`]: reading published blocklists;
 //! - [`config`]: the JSON config file; [`stats`]: counters and events;
-//! - [`pages`]: the pages Wicket answers with itself; [`error`]: error kinds and status codes;
+//! - [`pages`]: the pages Wicket answers with itself, in the languages of [`i18n`];
+//!   [`error`]: error kinds and status codes;
 //! - [`accesslog`]: one log line per request, as the CLI prints them; [`sys`]: OS limits.
 
 pub mod accesslog;
@@ -25,6 +26,7 @@ pub mod engine;
 pub mod error;
 pub mod forward;
 pub mod http;
+pub mod i18n;
 pub mod import;
 pub mod pages;
 pub mod policy;

@@ -5,6 +5,7 @@ use std::fmt::Write;
 use std::net::{IpAddr, SocketAddr};
 
 use crate::error::{ErrorKind, ProxyError};
+use crate::i18n::Lang;
 
 /// The reason phrase for the status codes Wicket sends itself.
 pub fn reason(status: u16) -> &'static str {
@@ -41,13 +42,22 @@ pub fn response(status: u16, content_type: &str, body: &str, close: bool) -> Vec
 }
 
 /// An HTML page response.
-pub fn html(status: u16, title: &str, paragraphs: &[String], close: bool) -> Vec<u8> {
+pub fn html(lang: Lang, status: u16, title: &str, paragraphs: &[String], close: bool) -> Vec<u8> {
     response(
         status,
         "text/html; charset=utf-8",
-        &page(None, title, paragraphs),
+        &page(lang, None, title, paragraphs),
         close,
     )
+}
+
+/// Fills `{name}` placeholders of a catalogue text with values (already escaped as needed).
+fn fill(template: &str, values: &[(&str, &str)]) -> String {
+    let mut text = template.to_string();
+    for (name, value) in values {
+        text = text.replace(name, value);
+    }
+    text
 }
 
 /// A plain-text response (for CONNECT, whose bodies browsers never show).
@@ -58,17 +68,18 @@ pub fn plain(status: u16, text: &str, close: bool) -> Vec<u8> {
 }
 
 /// A page: an optional large sign (an emoji) above the title, then paragraphs of HTML.
-fn page(sign: Option<&str>, title: &str, paragraphs: &[String]) -> String {
+fn page(lang: Lang, sign: Option<&str>, title: &str, paragraphs: &[String]) -> String {
     let mut body = String::new();
     let _ = write!(
         body,
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+        "<!doctype html>\n<html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width\">\
          <title>{t}</title><style>body{{font:16px/1.5 system-ui,sans-serif;max-width:36em;\
          margin:4em auto;padding:0 1em;color:#222}}h1{{font-size:1.4em}}code{{background:#eee;\
          padding:0 .2em}}footer{{margin-top:3em;color:#777;font-size:.85em}}\
          .sign{{font-size:4em;line-height:1}}</style></head><body>",
-        t = escape(title)
+        t = escape(title),
+        lang = lang.tag()
     );
     if let Some(sign) = sign {
         let _ = write!(
@@ -100,104 +111,103 @@ pub fn escape(text: &str) -> String {
     out
 }
 
-/// The page for a failed request.
-pub fn error(err: &ProxyError, close: bool) -> Vec<u8> {
-    let status = err.kind.status();
-    let title = match err.kind {
-        ErrorKind::BadRequest => "Bad request",
-        ErrorKind::HeadTooLarge => "Request too large",
-        ErrorKind::UriTooLong => "Address too long",
-        ErrorKind::TooManyConnections => "Too many connections",
-        ErrorKind::ClientTimeout => "Request timed out",
-        ErrorKind::UnsupportedScheme => "Not supported",
-        ErrorKind::NotProxied => "This is Wicket",
-        ErrorKind::PortNotAllowed => "Port not allowed",
-        ErrorKind::DnsFailed => "Site not found",
-        ErrorKind::UpstreamRefused => "Site unreachable",
-        ErrorKind::UpstreamTimeout => "Site too slow",
-        ErrorKind::BadResponse => "Bad answer from the site",
-        ErrorKind::ClientAborted | ErrorKind::UpstreamAborted | ErrorKind::TunnelIdle => {
-            "Connection lost"
-        }
-    };
-    html(status, title, &[escape(&err.detail)], close)
+/// The page for a failed request: what happened in the reader's language, and the technical
+/// detail.
+pub fn error(lang: Lang, err: &ProxyError, close: bool) -> Vec<u8> {
+    let t = lang.texts();
+    let (title, explanation) = t.error(err.kind);
+    html(
+        lang,
+        err.kind.status(),
+        title,
+        &[
+            explanation.to_string(),
+            format!("<small>{} {}</small>", t.details, escape(&err.detail)),
+        ],
+        close,
+    )
 }
 
 /// 403 for a blocked site, written for whoever is at the browser, a child included: what is
 /// blocked, by which rule (and list), and that a parent can unlock it. Nothing on it says how
 /// the blocking works or how to get around it.
-pub fn blocked(host: &str, rule: &str, list: Option<&str>, close: bool) -> Vec<u8> {
+pub fn blocked(lang: Lang, host: &str, rule: &str, list: Option<&str>, close: bool) -> Vec<u8> {
+    let t = lang.texts();
+    let (host, rule) = (escape(host), escape(rule));
     let why = match list {
-        Some(list) => format!(
-            "It is on the list <strong>{}</strong> (rule <code>{}</code>).",
-            escape(list),
-            escape(rule)
+        Some(list) => fill(
+            t.blocked_by_list,
+            &[("{list}", &escape(list)), ("{rule}", &rule)],
         ),
-        None => format!("The rule that blocks it is <code>{}</code>.", escape(rule)),
+        None => fill(t.blocked_by_rule, &[("{rule}", &rule)]),
     };
     friendly(
-        "This page is blocked",
+        lang,
+        t.blocked_title,
         &[
-            format!(
-                "<strong>{}</strong> is blocked on this computer.",
-                escape(host)
-            ),
+            fill(t.blocked_host, &[("{host}", &host)]),
             why,
-            "If you need it, ask a parent: they can unlock it in Wicket.".into(),
+            t.blocked_ask.into(),
         ],
         close,
     )
 }
 
 /// 403 in allow-only mode for a site that is not on the list.
-pub fn not_allowed(host: &str, close: bool) -> Vec<u8> {
+pub fn not_allowed(lang: Lang, host: &str, close: bool) -> Vec<u8> {
+    let t = lang.texts();
     friendly(
-        "This page is not on the allowed list",
+        lang,
+        t.not_allowed_title,
         &[
-            format!(
-                "On this computer only some sites can be visited, and <strong>{}</strong> is not one of them.",
-                escape(host)
-            ),
-            "If you need it, ask a parent: they can add it to the allowed list in Wicket.".into(),
+            fill(t.not_allowed_host, &[("{host}", &escape(host))]),
+            t.not_allowed_ask.into(),
         ],
         close,
     )
 }
 
 /// A gentle 403 page with a large sign, for blocked sites.
-fn friendly(title: &str, paragraphs: &[String], close: bool) -> Vec<u8> {
-    let page = page(Some("&#x1F6A7;"), title, paragraphs);
+fn friendly(lang: Lang, title: &str, paragraphs: &[String], close: bool) -> Vec<u8> {
+    let page = page(lang, Some("&#x1F6A7;"), title, paragraphs);
     response(403, "text/html; charset=utf-8", &page, close)
 }
 
-/// 403 for a client whose address is not on the allowlist.
+/// 403 for a client whose address is not on the allowlist. Sent before the client's request is
+/// read, so before its language is known: in every language.
 pub fn denied(client: IpAddr) -> Vec<u8> {
-    html(
-        403,
-        "Not allowed to use this proxy",
-        &[format!(
-            "Your address {} is not on this Wicket proxy's client allowlist.",
-            escape(&client.to_string())
-        )],
-        true,
-    )
+    let address = escape(&client.to_string());
+    let title: Vec<&str> = Lang::ALL.iter().map(|l| l.texts().denied_title).collect();
+    let paragraphs: Vec<String> = Lang::ALL
+        .iter()
+        .map(|l| fill(l.texts().denied_text, &[("{address}", &address)]))
+        .collect();
+    html(Lang::En, 403, &title.join(" · "), &paragraphs, true)
 }
 
 /// 400 for a request made to the proxy itself, with how to set a browser up instead.
-pub fn about(listen: SocketAddr, detail: &str) -> Vec<u8> {
-    let err = ProxyError::new(ErrorKind::NotProxied, detail);
+pub fn about(lang: Lang, listen: SocketAddr, detail: &str) -> Vec<u8> {
+    let t = lang.texts();
+    let port = listen.port().to_string();
     let address = match listen.ip() {
-        ip if ip.is_unspecified() => format!("this computer's address, port {}", listen.port()),
-        IpAddr::V6(ip) => format!("<code>[{ip}]</code>, port {}", listen.port()),
-        IpAddr::V4(ip) => format!("<code>{ip}</code>, port {}", listen.port()),
+        ip if ip.is_unspecified() => fill(t.about_any_address, &[("{port}", &port)]),
+        IpAddr::V6(ip) => fill(
+            t.about_address,
+            &[("{ip}", &format!("[{ip}]")), ("{port}", &port)],
+        ),
+        IpAddr::V4(ip) => fill(
+            t.about_address,
+            &[("{ip}", &ip.to_string()), ("{port}", &port)],
+        ),
     };
     html(
-        err.kind.status(),
-        "This is Wicket, a web proxy",
+        lang,
+        ErrorKind::NotProxied.status(),
+        t.about_title,
         &[
-            escape(&err.detail),
-            "Wicket is not a website: browsers send their requests <em>through</em> it.".into(),
-            format!("To use it, set your browser's or system's HTTP and HTTPS proxy to {address}."),
+            escape(detail),
+            t.about_not_a_site.into(),
+            fill(t.about_setup, &[("{address}", &address)]),
         ],
         true,
     )
@@ -267,7 +277,7 @@ mod tests {
 
     #[test]
     fn blocked_page_names_host_and_rule_escaped() {
-        let r = text(blocked("a<b>.test", "re:^a<", None, false));
+        let r = text(blocked(Lang::En, "a<b>.test", "re:^a<", None, false));
         assert!(r.contains("a&lt;b&gt;.test"));
         assert!(r.contains("re:^a&lt;"));
         assert!(!r.contains("Connection: close"));
@@ -302,6 +312,7 @@ mod tests {
     #[test]
     fn blocked_page_names_the_list_and_says_who_can_unlock_it_without_any_way_around() {
         let r = text(blocked(
+            Lang::En,
             "www.youtube.com",
             "youtube.com",
             Some("Social <media>"),
@@ -319,8 +330,31 @@ mod tests {
     }
 
     #[test]
+    fn pages_come_in_the_chosen_language() {
+        let zh = text(blocked(
+            Lang::Zh,
+            "youtube.com",
+            "youtube.com",
+            Some("社交媒体"),
+            false,
+        ));
+        assert!(zh.contains("<html lang=\"zh-CN\">"));
+        assert!(zh.contains("此网页已被屏蔽"));
+        assert!(zh.contains("“<strong>社交媒体</strong>”"));
+        let err = ProxyError::new(
+            ErrorKind::DnsFailed,
+            "the name x.invalid could not be found",
+        );
+        let zh = text(error(Lang::Zh, &err, true));
+        assert!(zh.starts_with("HTTP/1.1 502 "));
+        assert!(zh.contains("找不到网站") && zh.contains("x.invalid"));
+        let both = text(denied("192.0.2.1".parse().unwrap()));
+        assert!(both.contains("Not allowed to use this proxy") && both.contains("无权使用此代理"));
+    }
+
+    #[test]
     fn about_page_says_how_to_configure_a_browser() {
-        let r = text(about("127.0.0.1:12345".parse().unwrap(), "x"));
+        let r = text(about(Lang::En, "127.0.0.1:12345".parse().unwrap(), "x"));
         assert!(r.starts_with("HTTP/1.1 400 "));
         assert!(r.contains("This is Wicket"));
         assert!(r.contains("127.0.0.1</code>, port 12345"));

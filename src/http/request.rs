@@ -338,6 +338,11 @@ impl RequestHead {
         text
     }
 
+    /// The language the client prefers for pages Wicket writes itself.
+    pub fn lang(&self) -> crate::i18n::Lang {
+        crate::i18n::Lang::from_accept_language(self.header("accept-language"))
+    }
+
     /// The value of the first header with this name.
     pub fn header(&self, name: &str) -> Option<&[u8]> {
         self.headers

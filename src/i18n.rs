@@ -1,0 +1,262 @@
+//! The languages of the pages Wicket shows in a browser (blocked sites, errors, the page about
+//! itself): English and Simplified Chinese, chosen by the browser's `Accept-Language`.
+//!
+//! Each language is one [`Texts`] value. A missing text is a compile error, not a blank on a
+//! page; placeholders (`{host}`, `{rule}`...) are filled in and escaped by `pages`.
+
+use crate::error::ErrorKind;
+
+/// A language Wicket's pages are written in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Lang {
+    #[default]
+    En,
+    Zh,
+}
+
+impl Lang {
+    /// Every language, in the order settings list them.
+    pub const ALL: [Lang; 2] = [Lang::En, Lang::Zh];
+
+    /// The BCP 47 tag (for `<html lang>` and settings).
+    pub fn tag(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Zh => "zh-CN",
+        }
+    }
+
+    /// The language for a tag such as `zh`, `zh-CN`, `zh-Hans`, `en-GB`; `None` if not supported.
+    pub fn from_tag(tag: &str) -> Option<Lang> {
+        let primary = tag
+            .trim()
+            .split(['-', '_'])
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        match primary.as_str() {
+            "en" => Some(Lang::En),
+            "zh" => Some(Lang::Zh),
+            _ => None,
+        }
+    }
+
+    /// The supported language the client prefers most (RFC 9110 §12.5.4 weights); English when
+    /// it names none of them.
+    pub fn from_accept_language(header: Option<&[u8]>) -> Lang {
+        let Some(header) = header.and_then(|h| std::str::from_utf8(h).ok()) else {
+            return Lang::En;
+        };
+        let mut best: Option<(Lang, f32)> = None;
+        for item in header.split(',') {
+            let mut parts = item.split(';');
+            let tag = parts.next().unwrap_or("").trim();
+            let weight = parts
+                .find_map(|p| p.trim().strip_prefix("q="))
+                .and_then(|q| q.trim().parse::<f32>().ok())
+                .unwrap_or(1.0);
+            if let Some(lang) = Lang::from_tag(tag) {
+                let better = match best {
+                    Some((_, w)) => weight > w,
+                    None => true,
+                };
+                if weight > 0.0 && better {
+                    best = Some((lang, weight));
+                }
+            }
+        }
+        best.map_or(Lang::En, |(lang, _)| lang)
+    }
+
+    pub fn texts(self) -> &'static Texts {
+        match self {
+            Lang::En => &EN,
+            Lang::Zh => &ZH,
+        }
+    }
+}
+
+/// Every text of the browser pages in one language.
+pub struct Texts {
+    pub blocked_title: &'static str,
+    /// `{host}`
+    pub blocked_host: &'static str,
+    /// `{list}`, `{rule}`
+    pub blocked_by_list: &'static str,
+    /// `{rule}`
+    pub blocked_by_rule: &'static str,
+    pub blocked_ask: &'static str,
+    pub not_allowed_title: &'static str,
+    /// `{host}`
+    pub not_allowed_host: &'static str,
+    pub not_allowed_ask: &'static str,
+    pub denied_title: &'static str,
+    /// `{address}`
+    pub denied_text: &'static str,
+    pub about_title: &'static str,
+    pub about_not_a_site: &'static str,
+    /// `{address}`
+    pub about_setup: &'static str,
+    /// `{port}`
+    pub about_any_address: &'static str,
+    /// `{ip}`, `{port}`
+    pub about_address: &'static str,
+    /// Label before the technical detail of an error.
+    pub details: &'static str,
+    /// Title and explanation for each error kind, in `ErrorKind::ALL` order.
+    pub errors: [(&'static str, &'static str); ErrorKind::ALL.len()],
+}
+
+impl Texts {
+    pub fn error(&self, kind: ErrorKind) -> (&'static str, &'static str) {
+        self.errors[kind.index()]
+    }
+}
+
+const EN: Texts = Texts {
+    blocked_title: "This page is blocked",
+    blocked_host: "<strong>{host}</strong> is blocked on this computer.",
+    blocked_by_list: "It is on the list <strong>{list}</strong> (rule <code>{rule}</code>).",
+    blocked_by_rule: "The rule that blocks it is <code>{rule}</code>.",
+    blocked_ask: "If you need it, ask a parent: they can unlock it in Wicket.",
+    not_allowed_title: "This page is not on the allowed list",
+    not_allowed_host: "On this computer only some sites can be visited, and <strong>{host}</strong> is not one of them.",
+    not_allowed_ask: "If you need it, ask a parent: they can add it to the allowed list in Wicket.",
+    denied_title: "Not allowed to use this proxy",
+    denied_text: "Your address {address} is not on this Wicket proxy's client allowlist.",
+    about_title: "This is Wicket, a web proxy",
+    about_not_a_site: "Wicket is not a website: browsers send their requests <em>through</em> it.",
+    about_setup: "To use it, set your browser's or system's HTTP and HTTPS proxy to {address}.",
+    about_any_address: "this computer's address, port {port}",
+    about_address: "<code>{ip}</code>, port {port}",
+    details: "Details:",
+    errors: [
+        ("Bad request", "Your browser sent a request Wicket cannot read."),
+        ("Request too large", "The request is larger than Wicket accepts."),
+        ("Address too long", "The address is longer than Wicket accepts."),
+        ("Too many connections", "This computer has too many connections open through Wicket. Try again in a moment."),
+        ("Request timed out", "The request did not arrive in time."),
+        ("Not supported", "Wicket handles http:// addresses, and https:// through a secure tunnel."),
+        ("This is Wicket", "This request was meant for Wicket itself."),
+        ("Port not allowed", "Wicket does not open secure tunnels to this port."),
+        ("Site not found", "The site's name could not be found. Check the address."),
+        ("Site unreachable", "The site could not be reached."),
+        ("Site too slow", "The site did not answer in time."),
+        ("Bad answer from the site", "The site sent an answer Wicket cannot read."),
+        ("Connection lost", "The connection was lost."),
+        ("Connection lost", "The connection was lost."),
+        ("Connection closed", "The connection was idle for too long and was closed."),
+    ],
+};
+
+const ZH: Texts = Texts {
+    blocked_title: "此网页已被屏蔽",
+    blocked_host: "<strong>{host}</strong> 在这台电脑上已被屏蔽。",
+    blocked_by_list: "它在“<strong>{list}</strong>”列表中（规则 <code>{rule}</code>）。",
+    blocked_by_rule: "屏蔽它的规则是 <code>{rule}</code>。",
+    blocked_ask: "如果你需要访问它，请找家长：他们可以在 Wicket 中解除屏蔽。",
+    not_allowed_title: "此网页不在允许列表中",
+    not_allowed_host: "这台电脑上只能访问部分网站，<strong>{host}</strong> 不在其中。",
+    not_allowed_ask: "如果你需要访问它，请找家长：他们可以在 Wicket 中把它加入允许列表。",
+    denied_title: "无权使用此代理",
+    denied_text: "你的地址 {address} 不在此 Wicket 代理的客户端允许列表中。",
+    about_title: "这是 Wicket，一个网络代理",
+    about_not_a_site: "Wicket 不是网站：浏览器<em>通过</em>它发送请求。",
+    about_setup: "要使用它，请将浏览器或系统的 HTTP 和 HTTPS 代理设置为 {address}。",
+    about_any_address: "本机地址，端口 {port}",
+    about_address: "<code>{ip}</code>，端口 {port}",
+    details: "详情：",
+    errors: [
+        ("请求有误", "浏览器发送的请求无法被 Wicket 读取。"),
+        ("请求过大", "请求超过了 Wicket 接受的大小。"),
+        ("网址过长", "网址超过了 Wicket 接受的长度。"),
+        (
+            "连接过多",
+            "这台电脑通过 Wicket 打开的连接过多，请稍后再试。",
+        ),
+        ("请求超时", "请求没有按时到达。"),
+        (
+            "不支持",
+            "Wicket 支持 http:// 网址，以及通过安全隧道访问的 https:// 网址。",
+        ),
+        ("这是 Wicket", "此请求是发给 Wicket 本身的。"),
+        ("端口不允许", "Wicket 不会打开通往此端口的安全隧道。"),
+        ("找不到网站", "找不到该网站的名称，请检查网址。"),
+        ("无法连接网站", "无法连接到该网站。"),
+        ("网站响应太慢", "该网站没有及时响应。"),
+        ("网站响应无效", "该网站返回的响应无法被 Wicket 读取。"),
+        ("连接已断开", "连接已断开。"),
+        ("连接已断开", "连接已断开。"),
+        ("连接已关闭", "连接空闲时间过长，已被关闭。"),
+    ],
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn all_texts(t: &Texts) -> Vec<&'static str> {
+        let mut all = vec![
+            t.blocked_title,
+            t.blocked_host,
+            t.blocked_by_list,
+            t.blocked_by_rule,
+            t.blocked_ask,
+            t.not_allowed_title,
+            t.not_allowed_host,
+            t.not_allowed_ask,
+            t.denied_title,
+            t.denied_text,
+            t.about_title,
+            t.about_not_a_site,
+            t.about_setup,
+            t.about_any_address,
+            t.about_address,
+            t.details,
+        ];
+        for (title, text) in t.errors {
+            all.push(title);
+            all.push(text);
+        }
+        all
+    }
+
+    fn placeholders(text: &str) -> Vec<&str> {
+        let mut found: Vec<&str> = text
+            .match_indices('{')
+            .filter_map(|(i, _)| text[i..].find('}').map(|end| &text[i..=i + end]))
+            .collect();
+        found.sort();
+        found
+    }
+
+    #[test]
+    fn every_text_is_translated_with_the_same_placeholders_and_markup() {
+        for (en, zh) in all_texts(&EN).into_iter().zip(all_texts(&ZH)) {
+            assert!(!zh.trim().is_empty(), "untranslated: {en}");
+            assert_ne!(en, zh, "not translated: {en}");
+            assert_eq!(placeholders(en), placeholders(zh), "{en} / {zh}");
+            for tag in ["<strong>", "<code>", "<em>"] {
+                assert_eq!(
+                    en.matches(tag).count(),
+                    zh.matches(tag).count(),
+                    "{tag} in {en} / {zh}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn accept_language_picks_the_preferred_supported_language() {
+        let pick = |h: &str| Lang::from_accept_language(Some(h.as_bytes()));
+        assert_eq!(pick("zh-CN,zh;q=0.9,en;q=0.8"), Lang::Zh);
+        assert_eq!(pick("en-US,en;q=0.9,zh-CN;q=0.8"), Lang::En);
+        assert_eq!(pick("fr-FR,fr;q=0.9,zh;q=0.5,en;q=0.4"), Lang::Zh);
+        assert_eq!(pick("zh-Hans-CN"), Lang::Zh);
+        assert_eq!(pick("de,fr"), Lang::En);
+        assert_eq!(pick("zh;q=0, en"), Lang::En);
+        assert_eq!(pick("en;q=0.1, zh;q=0.2"), Lang::Zh);
+        assert_eq!(Lang::from_accept_language(None), Lang::En);
+        assert_eq!(pick("garbage;;;q=x,,"), Lang::En);
+    }
+}

@@ -1,0 +1,48 @@
+//! The pages a browser shows come in the language its Accept-Language asks for: Simplified
+//! Chinese or English (the default).
+
+mod common;
+
+use common::Proxy;
+
+#[tokio::test]
+async fn block_page_follows_accept_language() {
+    let proxy = Proxy::start(r#"{"block": ["blocked.test"]}"#).await;
+    let ask = |language: &str| {
+        format!("GET http://www.blocked.test/ HTTP/1.1\r\nAccept-Language: {language}\r\n\r\n")
+    };
+    let zh = proxy.request(&ask("zh-CN,zh;q=0.9,en;q=0.8")).await;
+    assert_eq!(zh.status, 403);
+    assert!(zh.text().contains("<html lang=\"zh-CN\">"), "{}", zh.text());
+    assert!(zh.text().contains("此网页已被屏蔽"), "{}", zh.text());
+    assert!(zh.text().contains("blocked.test"));
+    let en = proxy.request(&ask("en-US,en;q=0.9,zh;q=0.5")).await;
+    assert!(en.text().contains("This page is blocked"), "{}", en.text());
+    let none = proxy
+        .request("GET http://blocked.test/ HTTP/1.1\r\n\r\n")
+        .await;
+    assert!(
+        none.text().contains("This page is blocked"),
+        "English without a preference"
+    );
+    let other = proxy.request(&ask("fr-FR,fr;q=0.9")).await;
+    assert!(
+        other.text().contains("This page is blocked"),
+        "English for languages Wicket lacks"
+    );
+}
+
+#[tokio::test]
+async fn error_pages_follow_accept_language() {
+    let proxy = Proxy::start("{}").await;
+    let resp = proxy
+        .request("GET http://nosuchhost.invalid/ HTTP/1.1\r\nAccept-Language: zh\r\n\r\n")
+        .await;
+    assert_eq!(resp.status, 502);
+    assert!(resp.text().contains("找不到网站"), "{}", resp.text());
+    let about = proxy
+        .request("GET / HTTP/1.1\r\nAccept-Language: zh-Hans\r\n\r\n")
+        .await;
+    assert_eq!(about.status, 400);
+    assert!(about.text().contains("这是 Wicket"), "{}", about.text());
+}
