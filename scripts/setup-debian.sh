@@ -3,13 +3,15 @@
 # (or as a user with sudo). Usage: scripts/setup-debian.sh [engine|app|test|bench]...
 #   engine  a C toolchain for building the engine and the headless CLI
 #   app     + WebKitGTK and AppIndicator, to build and run the desktop app
-#   test    + Xvfb and WebKitWebDriver (and tauri-driver), to test the app in its real webview
+#   test    + Xvfb and WebKitWebDriver (and tauri-driver), to test the app in its real webview,
+#           and gsettings and kwriteconfig5, to test the system proxy against the real tools
 #   bench   + nginx, tinyproxy and wrk, for bench/run.sh
 set -euo pipefail
 
 engine=(build-essential pkg-config curl ca-certificates)
 app=(libwebkit2gtk-4.1-dev libayatana-appindicator3-dev)
-test=(xvfb xauth webkit2gtk-driver dbus-x11 trayer xdotool x11-utils imagemagick nodejs)
+test=(xvfb xauth webkit2gtk-driver dbus-x11 trayer xdotool x11-utils imagemagick nodejs
+  libglib2.0-bin gsettings-desktop-schemas libkf5config-bin)
 bench=(nginx-light tinyproxy wrk procps python3 curl)
 
 want=("${engine[@]}")

@@ -16,7 +16,8 @@
 //! - [`config`]: the JSON config file; [`stats`]: counters and events;
 //! - [`pages`]: the pages Wicket answers with itself, in the languages of [`i18n`];
 //!   [`error`]: error kinds and status codes;
-//! - [`accesslog`]: one log line per request, as the CLI prints them; [`sys`]: OS limits.
+//! - [`accesslog`]: one log line per request, as the CLI prints them; [`sys`]: OS limits;
+//! - [`sysproxy`]: the OS proxy settings pointed at Wicket, and the user's own given back.
 
 pub mod accesslog;
 pub mod clients;
@@ -36,6 +37,7 @@ pub mod server;
 pub mod splice;
 pub mod stats;
 pub mod sys;
+pub mod sysproxy;
 pub mod tunnel;
 pub mod upstream;
 

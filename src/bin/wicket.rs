@@ -2,16 +2,22 @@
 //! make a `Config`, the engine runs it, and every finished request is printed as an access-log
 //! line on stdout (unless `--quiet`). Errors are one line on stderr: exit code 2 for bad flags or
 //! a bad config file, 1 when the proxy cannot run (the port is in use, say).
+//!
+//! Before anything else it gives back system proxy settings a Wicket left changed (crashed,
+//! killed); `--restore-system-proxy` does only that; `--system-proxy` makes Wicket the system
+//! proxy while it runs and puts the previous settings back when it stops.
 
 use std::io::Write;
 use std::net::{Ipv4Addr, SocketAddr};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Parser;
 use tokio::sync::broadcast::error::RecvError;
 
+use wicket::sysproxy::{self, Platform, SystemProxy, Target, Tools};
 use wicket::{accesslog, ClientNet, Config, ConfigError, ConnectPorts, Engine, Event, Rule};
 
 /// How long requests in flight may take to finish after Ctrl+C or SIGTERM.
@@ -79,6 +85,15 @@ struct Cli {
     /// Print the effective configuration as JSON and exit
     #[arg(long)]
     print_config: bool,
+
+    /// Make Wicket the system proxy while it runs (GNOME, KDE, Windows, macOS); the previous
+    /// settings come back when it stops
+    #[arg(long, conflicts_with = "restore_system_proxy")]
+    system_proxy: bool,
+
+    /// Give back the system proxy settings a Wicket left changed (after a crash), then exit
+    #[arg(long)]
+    restore_system_proxy: bool,
 }
 
 fn parse_listen(text: &str) -> Result<SocketAddr, String> {
@@ -161,6 +176,9 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if cli.restore_system_proxy {
+        return restore_system_proxy();
+    }
     let config = match cli.config() {
         Ok(config) => config,
         Err(e) => {
@@ -172,6 +190,19 @@ fn main() -> ExitCode {
         print!("{}", config.to_json());
         return ExitCode::SUCCESS;
     }
+    // Before anything else: settings a Wicket left pointing at itself go back.
+    let system_proxy = if cli.system_proxy {
+        match claim_system_proxy() {
+            Ok(proxy) => Some(Arc::new(proxy)),
+            Err(e) => {
+                eprintln!("wicket: cannot use --system-proxy: {e}");
+                return ExitCode::from(1);
+            }
+        }
+    } else {
+        recover_system_proxy();
+        None
+    };
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
@@ -179,10 +210,146 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    runtime.block_on(run(config, cli.quiet))
+    runtime.block_on(run(config, cli.quiet, system_proxy))
 }
 
-async fn run(config: Config, quiet: bool) -> ExitCode {
+/// `--restore-system-proxy`: gives back what a Wicket left changed, and says what it did.
+fn restore_system_proxy() -> ExitCode {
+    let Some(dir) = sysproxy::default_dir() else {
+        eprintln!("wicket: no config directory (is HOME set?): nothing to restore");
+        return ExitCode::from(1);
+    };
+    match sysproxy::recover(&dir, &Tools::default()) {
+        Ok(Some(restored)) => {
+            eprintln!("wicket: {}", restored_text(&restored));
+            ExitCode::SUCCESS
+        }
+        Ok(None) => {
+            eprintln!(
+                "wicket: nothing to restore: no system proxy settings changed by Wicket are \
+                 waiting in {}",
+                dir.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e @ sysproxy::Error::Owned { .. }) => {
+            eprintln!("wicket: {e}: quit it, and it restores them itself");
+            ExitCode::from(1)
+        }
+        Err(e) => {
+            eprintln!("wicket: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn restored_text(r: &sysproxy::Restored) -> String {
+    let mut text = format!(
+        "restored the {} Wicket had pointed at {} ({} {} written back",
+        r.platform.name(),
+        r.address,
+        r.written,
+        if r.written == 1 {
+            "setting"
+        } else {
+            "settings"
+        }
+    );
+    if !r.kept.is_empty() {
+        text.push_str(&format!(
+            "; left as they are, changed since by someone else: {}",
+            r.kept.join(", ")
+        ));
+    }
+    text.push(')');
+    for note in &r.notes {
+        text.push_str(&format!("; note: {note}"));
+    }
+    text
+}
+
+/// Restores settings a dead Wicket left, if any, without taking them from a live one.
+fn recover_system_proxy() {
+    let Some(dir) = sysproxy::default_dir() else {
+        return;
+    };
+    match sysproxy::recover(&dir, &Tools::default()) {
+        Ok(Some(restored)) => eprintln!("wicket: {}", restored_text(&restored)),
+        Ok(None) | Err(sysproxy::Error::Owned { .. }) => {}
+        Err(e) => eprintln!("wicket: {e}"),
+    }
+}
+
+/// Takes the system proxy settings for this process, restoring what a dead Wicket left.
+fn claim_system_proxy() -> Result<SystemProxy, String> {
+    let dir = sysproxy::default_dir().ok_or("no config directory (is HOME set?)")?;
+    let proxy = SystemProxy::claim(&dir).map_err(|e| e.to_string())?;
+    if let Some(restored) = proxy.restore().map_err(|e| e.to_string())? {
+        eprintln!("wicket: {}", restored_text(&restored));
+    }
+    Ok(proxy)
+}
+
+/// Points the system proxy at `address`; on failure says what to do instead.
+async fn apply_system_proxy(
+    proxy: Arc<SystemProxy>,
+    address: SocketAddr,
+    config: &Config,
+) -> Result<(), String> {
+    let target = Target::new(address, &config.bypass);
+    let manual = format!(
+        "set your programs' HTTP and HTTPS proxy to {} by hand, or their automatic proxy \
+         configuration URL to {}",
+        target.address(),
+        target.pac_url()
+    );
+    let platform = Platform::detect().map_err(|e| format!("{e}: {manual}"))?;
+    let applied = tokio::task::spawn_blocking(move || proxy.apply(platform, &target))
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| format!("{e}; {manual}"))?;
+    eprintln!(
+        "wicket: the {} point at {}; they are restored when wicket stops",
+        applied.platform.name(),
+        applied.address
+    );
+    for note in applied.notes {
+        eprintln!("wicket: note: {note}");
+    }
+    Ok(())
+}
+
+/// Puts the previous system proxy settings back; whether that worked.
+async fn restore_on_exit(proxy: Arc<SystemProxy>) -> bool {
+    let dir = proxy.dir().to_path_buf();
+    match tokio::task::spawn_blocking(move || proxy.restore()).await {
+        Ok(Ok(Some(restored))) => {
+            eprintln!("wicket: {}", restored_text(&restored));
+            true
+        }
+        Ok(Ok(None)) => true,
+        Ok(Err(e)) => {
+            eprintln!("wicket: {e}");
+            hint_restore(&dir);
+            false
+        }
+        Err(e) => {
+            eprintln!("wicket: restoring the system proxy failed: {e}");
+            hint_restore(&dir);
+            false
+        }
+    }
+}
+
+fn hint_restore(dir: &Path) {
+    eprintln!(
+        "wicket: the previous settings are kept in {}: run `wicket --restore-system-proxy` to \
+         try again",
+        sysproxy::Saved::path(dir).display()
+    );
+}
+
+async fn run(config: Config, quiet: bool, system_proxy: Option<Arc<SystemProxy>>) -> ExitCode {
     wicket::sys::raise_fd_limit();
     // Registered before the proxy says it is listening, so an early SIGTERM is never lost to
     // the default action (which would kill the process without the graceful stop).
@@ -215,7 +382,19 @@ async fn run(config: Config, quiet: bool) -> ExitCode {
         eprintln!("wicket: note: listening on loopback, so only this computer can connect whatever --allow says");
     }
     let log = (!quiet).then(|| tokio::spawn(print_access_log(events)));
+    if let Some(proxy) = &system_proxy {
+        if let Err(e) = apply_system_proxy(proxy.clone(), address, &config).await {
+            eprintln!("wicket: cannot make Wicket the system proxy: {e}");
+            engine.stop(SHUTDOWN_GRACE).await;
+            return ExitCode::from(1);
+        }
+    }
     stop.wait().await;
+    // The system proxy first: the user's connection must not wait for requests in flight.
+    let restored = match system_proxy {
+        Some(proxy) => restore_on_exit(proxy).await,
+        None => true,
+    };
     eprintln!(
         "wicket: stopping (waiting up to {} s for requests in flight)",
         SHUTDOWN_GRACE.as_secs()
@@ -226,7 +405,11 @@ async fn run(config: Config, quiet: bool) -> ExitCode {
         tokio::time::sleep(Duration::from_millis(50)).await;
         log.abort();
     }
-    ExitCode::SUCCESS
+    if restored {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
 }
 
 /// Prints one line per finished request; batches what is waiting into one write.
@@ -259,12 +442,15 @@ async fn print_access_log(mut events: tokio::sync::broadcast::Receiver<Event>) {
     }
 }
 
-/// Ctrl+C and SIGTERM, listened for from the moment they are registered.
+/// Ctrl+C, SIGTERM and SIGHUP (the terminal or the session ended), listened for from the
+/// moment they are registered.
 struct StopSignals {
     #[cfg(unix)]
     interrupt: Option<tokio::signal::unix::Signal>,
     #[cfg(unix)]
     terminate: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    hangup: Option<tokio::signal::unix::Signal>,
 }
 
 impl StopSignals {
@@ -275,6 +461,7 @@ impl StopSignals {
             StopSignals {
                 interrupt: signal(SignalKind::interrupt()).ok(),
                 terminate: signal(SignalKind::terminate()).ok(),
+                hangup: signal(SignalKind::hangup()).ok(),
             }
         }
         #[cfg(not(unix))]
@@ -298,6 +485,7 @@ impl StopSignals {
             tokio::select! {
                 _ = next(&mut this.interrupt) => {}
                 _ = next(&mut this.terminate) => {}
+                _ = next(&mut this.hangup) => {}
             }
         }
         #[cfg(not(unix))]
