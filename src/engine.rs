@@ -170,6 +170,8 @@ impl Engine {
         if !self.inner.aggregator_started.swap(true, Ordering::SeqCst) {
             self.inner.shared.hub.spawn_aggregator();
         }
+        // Schedules may have moved on while the engine was stopped.
+        follow_schedules(&self.inner.shared, &self.inner.config, WeekTime::now());
         let (address, max_connections) = {
             let config = self.inner.config.lock().unwrap_or_else(|e| e.into_inner());
             (config.listen, config.max_connections)
