@@ -48,6 +48,19 @@ fn decode(input: &[u8], pieces: &[usize], encoding: Encoding) -> Outcome {
     Outcome::Incomplete(out, count)
 }
 
+/// The input for a message, shortened: a long one would bury the message.
+fn show(bytes: &[u8]) -> String {
+    let text = format!("{:?}", String::from_utf8_lossy(bytes));
+    let chars: Vec<char> = text.chars().collect();
+    if chars.len() > 400 {
+        let head: String = chars[..200].iter().collect();
+        let tail: String = chars[chars.len() - 100..].iter().collect();
+        format!("{head}...{tail} ({} bytes)", bytes.len())
+    } else {
+        text
+    }
+}
+
 fuzz_target!(|data: &[u8]| {
     let Some((&n, rest)) = data.split_first() else {
         return;
@@ -65,15 +78,17 @@ fuzz_target!(|data: &[u8]| {
         let whole = decode(body, &[usize::MAX], encoding);
         let split = decode(body, &pieces, encoding);
         assert_eq!(
-            whole, split,
-            "{encoding:?}: fed whole and in pieces {pieces:?} differ on {:?}",
-            String::from_utf8_lossy(body)
+            whole,
+            split,
+            "{encoding:?}: fed whole and in pieces {pieces:?} differ on {}",
+            show(body)
         );
         let byte_by_byte = decode(body, &[1], encoding);
         assert_eq!(
-            whole, byte_by_byte,
-            "{encoding:?}: fed whole and byte by byte differ on {:?}",
-            String::from_utf8_lossy(body)
+            whole,
+            byte_by_byte,
+            "{encoding:?}: fed whole and byte by byte differ on {}",
+            show(body)
         );
     }
 
@@ -87,8 +102,8 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(
                 decode(chunks, &[usize::MAX], Encoding::Identity),
                 Outcome::Done(plain.clone(), *count, Vec::new()),
-                "re-chunked output does not de-chunk to the body: {:?}",
-                String::from_utf8_lossy(chunks)
+                "re-chunked output does not de-chunk to the body: {}",
+                show(chunks)
             );
             assert_eq!(
                 decode(chunks, &[usize::MAX], Encoding::Chunked),

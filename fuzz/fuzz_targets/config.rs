@@ -19,7 +19,10 @@ fuzz_target!(|data: &[u8]| {
         let saved = config.to_json();
         let loaded = Config::parse(&saved)
             .unwrap_or_else(|e| panic!("the saved config does not load: {e}\n{saved}"));
-        assert_eq!(loaded, config, "the saved config loads as another one:\n{saved}");
+        assert_eq!(
+            loaded, config,
+            "the saved config loads as another one:\n{saved}"
+        );
         assert_eq!(loaded.to_json(), saved, "saving is not stable");
     }
     if let Ok(ports) = ConnectPorts::parse(text) {

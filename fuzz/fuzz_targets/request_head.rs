@@ -75,7 +75,8 @@ fuzz_target!(|data: &[u8]| {
             || name == "transfer-encoding"
             || connection_tokens.contains(&name)
     };
-    let kept: Vec<&(Vec<u8>, Vec<u8>)> = client_headers.iter().filter(|(n, _)| !dropped(n)).collect();
+    let kept: Vec<&(Vec<u8>, Vec<u8>)> =
+        client_headers.iter().filter(|(n, _)| !dropped(n)).collect();
 
     let mut rebuf = BytesMut::from(&out[..]);
     let upstream = match request::parse(&mut rebuf) {
@@ -104,7 +105,11 @@ fuzz_target!(|data: &[u8]| {
         [prefix, path].concat().as_slice(),
         "path changed"
     );
-    assert_eq!(upstream.target, Target::Local, "upstream target is origin-form");
+    assert_eq!(
+        upstream.target,
+        Target::Local,
+        "upstream target is origin-form"
+    );
     assert_eq!(upstream.framing, head.framing, "body framing changed");
 
     let lines = header_lines(&out).expect("the upstream head parses with httparse");
@@ -116,8 +121,16 @@ fuzz_target!(|data: &[u8]| {
     };
     let cl = count("content-length");
     let te = count("transfer-encoding");
-    assert!(cl <= 1 && te <= 1, "repeated framing headers:\n{}", String::from_utf8_lossy(&out));
-    assert!(cl + te <= 1, "both Content-Length and Transfer-Encoding:\n{}", String::from_utf8_lossy(&out));
+    assert!(
+        cl <= 1 && te <= 1,
+        "repeated framing headers:\n{}",
+        String::from_utf8_lossy(&out)
+    );
+    assert!(
+        cl + te <= 1,
+        "both Content-Length and Transfer-Encoding:\n{}",
+        String::from_utf8_lossy(&out)
+    );
     match head.framing {
         Framing::Length(_) => assert_eq!(cl, 1),
         Framing::Chunked => assert_eq!(te, 1),
@@ -133,14 +146,16 @@ fuzz_target!(|data: &[u8]| {
     }
 
     // Exactly one Host, and it names what the rules saw.
-    assert_eq!(count("host"), 1, "Host lines:\n{}", String::from_utf8_lossy(&out));
+    assert_eq!(
+        count("host"),
+        1,
+        "Host lines:\n{}",
+        String::from_utf8_lossy(&out)
+    );
     let host = upstream.header("host").expect("Host header");
     let probe = [b"GET http://".as_slice(), host, b"/ HTTP/1.1\r\n\r\n"].concat();
     let mut probe = BytesMut::from(&probe[..]);
-    let seen = request::parse(&mut probe)
-        .ok()
-        .flatten()
-        .map(|h| h.target);
+    let seen = request::parse(&mut probe).ok().flatten().map(|h| h.target);
     assert_eq!(
         seen.as_ref(),
         Some(&head.target),
@@ -159,7 +174,10 @@ fuzz_target!(|data: &[u8]| {
         })
         .collect();
     let (via, end_to_end) = forwarded.split_last().expect("a Via line");
-    assert!(via.0.eq_ignore_ascii_case(b"via"), "the last line is not Via");
+    assert!(
+        via.0.eq_ignore_ascii_case(b"via"),
+        "the last line is not Via"
+    );
     assert!(via.1.ends_with(b" wicket"), "Via names wicket");
     assert_eq!(
         end_to_end.len(),

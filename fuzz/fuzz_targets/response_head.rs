@@ -41,7 +41,10 @@ fuzz_target!(|data: &[u8]| {
     };
     assert!((100..=599).contains(&head.status));
     if head.framing == Framing::UntilClose {
-        assert!(!head.reusable, "a close-delimited upstream connection is reused");
+        assert!(
+            !head.reusable,
+            "a close-delimited upstream connection is reused"
+        );
     }
     let consumed = upstream.len() - buf.len();
     let upstream_lines = header_lines(&upstream[..consumed]).expect("the upstream head parses");
@@ -65,7 +68,11 @@ fuzz_target!(|data: &[u8]| {
             (outbound, client_keeps && outbound.self_delimited())
         };
         if client == Version::Http10 {
-            assert_ne!(outbound, Outbound::Chunked, "chunked for an HTTP/1.0 client");
+            assert_ne!(
+                outbound,
+                Outbound::Chunked,
+                "chunked for an HTTP/1.0 client"
+            );
         }
         let mut out = Vec::new();
         head.write_client(&mut out, client, outbound, keep);
@@ -103,15 +110,26 @@ fuzz_target!(|data: &[u8]| {
         };
         let cl = count("content-length");
         let te = count("transfer-encoding");
-        assert!(cl <= 1 && te <= 1 && cl + te <= 1, "framing headers: {}", show());
+        assert!(
+            cl <= 1 && te <= 1 && cl + te <= 1,
+            "framing headers: {}",
+            show()
+        );
         if client == Version::Http10 {
-            assert_eq!(te, 0, "Transfer-Encoding sent to an HTTP/1.0 client: {}", show());
+            assert_eq!(
+                te,
+                0,
+                "Transfer-Encoding sent to an HTTP/1.0 client: {}",
+                show()
+            );
         }
         for (name, _) in &lines {
             let lower = String::from_utf8_lossy(name).to_ascii_lowercase();
             // The proxy's own lines (framing, Via, Connection) may share a name with a
             // header the upstream named in Connection; they are counted below instead.
-            if ["connection", "content-length", "transfer-encoding", "via"].contains(&lower.as_str()) {
+            if ["connection", "content-length", "transfer-encoding", "via"]
+                .contains(&lower.as_str())
+            {
                 continue;
             }
             assert!(
@@ -122,17 +140,23 @@ fuzz_target!(|data: &[u8]| {
         }
         assert!(count("connection") <= 1, "{}", show());
         if connection_tokens.iter().any(|t| t == "via") {
-            assert_eq!(count("via"), 1, "a Via named in Connection passed on: {}", show());
+            assert_eq!(
+                count("via"),
+                1,
+                "a Via named in Connection passed on: {}",
+                show()
+            );
         }
         if !head.is_interim() && !keep {
-            assert!(!seen.reusable, "no Connection: close although closing: {}", show());
+            assert!(
+                !seen.reusable,
+                "no Connection: close although closing: {}",
+                show()
+            );
         }
 
         // The client reads the body the proxy sends.
-        let bodiless = for_head
-            || head.is_interim()
-            || head.status == 204
-            || head.status == 304;
+        let bodiless = for_head || head.is_interim() || head.status == 204 || head.status == 304;
         let expected = if bodiless {
             Framing::Empty
         } else {
@@ -144,7 +168,12 @@ fuzz_target!(|data: &[u8]| {
             }
         };
         if client == Version::Http11 || expected != Framing::Chunked {
-            assert_eq!(seen.framing, expected, "the client reads another body: {}", show());
+            assert_eq!(
+                seen.framing,
+                expected,
+                "the client reads another body: {}",
+                show()
+            );
         }
         if outbound == Outbound::UntilClose {
             assert!(!keep, "keep-alive with a close-delimited body: {}", show());
