@@ -335,6 +335,10 @@ impl ChunkedDecoder {
         loop {
             match self.state {
                 State::Size => match httparse::parse_chunk_size(input) {
+                    // The same limit whether the line came in one read or in pieces.
+                    Ok(httparse::Status::Complete((used, _))) if used > MAX_CHUNK_LINE => {
+                        return Err(RelayError::Malformed("chunk-size line too long"));
+                    }
                     Ok(httparse::Status::Complete((used, size))) => {
                         input.advance(used);
                         if size == 0 {
@@ -384,6 +388,9 @@ impl ChunkedDecoder {
                 State::Trailers => {
                     let mut slots = [httparse::EMPTY_HEADER; 64];
                     match httparse::parse_headers(input, &mut slots) {
+                        Ok(httparse::Status::Complete((used, _))) if used > MAX_HEAD_BYTES => {
+                            return Err(RelayError::Malformed("trailers too large"));
+                        }
                         Ok(httparse::Status::Complete((used, _))) => {
                             if self.encoding == Encoding::Chunked {
                                 out.extend_from_slice(b"0\r\n");
