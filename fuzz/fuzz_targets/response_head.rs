@@ -53,7 +53,7 @@ fuzz_target!(|data: &[u8]| {
         .filter(|(n, _)| n.eq_ignore_ascii_case(b"connection"))
         .flat_map(|(_, v)| {
             v.split(|b| *b == b',')
-                .map(|t| String::from_utf8_lossy(t).trim().to_ascii_lowercase())
+                .map(|t| String::from_utf8_lossy(t.trim_ascii()).to_ascii_lowercase())
                 .filter(|t| !t.is_empty() && t != "close" && t != "keep-alive")
                 .collect::<Vec<_>>()
         })
