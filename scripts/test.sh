@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing, then runs every check and test of the project: formatting, clippy,
-# the engine's unit and integration tests (real sockets on loopback), and the desktop app's
-# tests (mock runtime, then end-to-end in the real WebKitGTK webview under Xvfb).
+# the engine's unit and integration tests (real sockets on loopback), a short fuzz run of every
+# parser, and the desktop app's tests (mock runtime, then end-to-end in the real WebKitGTK
+# webview under Xvfb).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup-debian.sh test
@@ -13,5 +14,7 @@ echo "== cargo clippy" >&2
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 echo "== engine tests" >&2
 cargo test -p wicket --quiet
+echo "== fuzz smoke (every fuzz target for a few seconds, saved findings replayed)" >&2
+scripts/fuzz-smoke.sh
 echo "== desktop tests" >&2
 scripts/test-desktop.sh
