@@ -15,6 +15,11 @@ fn main() {
             "check_settings",
             "save_settings",
             "dismiss_problem",
+            "set_system_proxy",
+            "check_bypass",
+            "add_bypass",
+            "remove_bypass",
+            "set_autostart",
         ]));
     tauri_build::try_build(attributes).expect("tauri-build failed");
 }

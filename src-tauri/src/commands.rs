@@ -6,12 +6,15 @@ use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 
 use serde::{Deserialize, Serialize};
-use tauri::State;
+use tauri::{AppHandle, Runtime, State};
+use wicket::config::check_bypass as bypass_reason;
 use wicket::{ClientNet, Config, ConfigError, ConnectPorts, Rule};
 
+use crate::autostart;
 use crate::events::Feed;
 use crate::state::AppState;
-use crate::views::{ConfigView, StatsView, Status};
+use crate::system_proxy::SystemProxyView;
+use crate::views::{Autostart, ConfigView, StatsView, Status};
 
 /// Every command, for build.rs's manifest and the capability file (keep the three in step).
 pub const COMMANDS: &[&str] = &[
@@ -26,6 +29,11 @@ pub const COMMANDS: &[&str] = &[
     "check_settings",
     "save_settings",
     "dismiss_problem",
+    "set_system_proxy",
+    "check_bypass",
+    "add_bypass",
+    "remove_bypass",
+    "set_autostart",
 ];
 
 /// An entry the engine refused, with its reason.
@@ -64,7 +72,12 @@ fn view(state: &AppState) -> ConfigView {
 
 /// Everything the window shows when it opens.
 #[tauri::command]
-pub async fn status(state: State<'_, AppState>, feed: State<'_, Feed>) -> Result<Status, String> {
+pub async fn status<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    feed: State<'_, Feed>,
+) -> Result<Status, String> {
+    let autostart = autostart::read(&app).await;
     let stats = StatsView::new(&state.engine.stats(), 0);
     feed.chart_sent(stats.last_time());
     let recent = feed.recent();
@@ -76,6 +89,8 @@ pub async fn status(state: State<'_, AppState>, feed: State<'_, Feed>) -> Result
         recent_last_seq: recent.last_seq,
         problem: state.problem(),
         config_path: state.config_path(),
+        system_proxy: state.system_proxy.view(),
+        autostart,
     })
 }
 
@@ -173,6 +188,57 @@ pub async fn save_settings(
         })
         .await;
     Ok(view(&state))
+}
+
+/// Turns "Use as system proxy" on (the proxy too, if it is off) or off. The view says whether
+/// the settings point at Wicket, and what went wrong if they could not.
+#[tauri::command]
+pub async fn set_system_proxy(
+    state: State<'_, AppState>,
+    on: bool,
+) -> Result<SystemProxyView, String> {
+    Ok(state.set_system_proxy(on).await)
+}
+
+/// A bypass entry as it will be saved, or the engine's reason for refusing it.
+#[tauri::command]
+pub async fn check_bypass(text: String) -> Result<String, String> {
+    let entry = text.trim();
+    bypass_reason(entry).map(|()| entry.to_string())
+}
+
+/// Adds bypass entries (one, or many pasted); a system proxy in force follows at once.
+#[tauri::command]
+pub async fn add_bypass(state: State<'_, AppState>, entries: Vec<String>) -> Result<Added, String> {
+    let (parsed, refused) = parse_all(&entries, |t| {
+        let entry = t.trim();
+        bypass_reason(entry).map(|()| entry.to_string())
+    });
+    let (added, already) = state
+        .edit(|c| append_new(&mut c.bypass, parsed, String::clone))
+        .await;
+    Ok(Added {
+        config: view(&state),
+        added,
+        already,
+        refused,
+    })
+}
+
+#[tauri::command]
+pub async fn remove_bypass(
+    state: State<'_, AppState>,
+    entry: String,
+) -> Result<ConfigView, String> {
+    let entry = entry.trim();
+    state.edit(|c| c.bypass.retain(|e| e != entry)).await;
+    Ok(view(&state))
+}
+
+/// Turns "Start at login" on or off; what the OS has afterwards, read back.
+#[tauri::command]
+pub async fn set_autostart<R: Runtime>(app: AppHandle<R>, on: bool) -> Result<Autostart, String> {
+    Ok(autostart::set(&app, on).await)
 }
 
 /// Hides the notice about a config file that could not be used.

@@ -15,6 +15,7 @@ use tokio::sync::broadcast::error::RecvError;
 use wicket::{EngineState, Event, RequestRecord};
 
 use crate::state::AppState;
+use crate::system_proxy::SystemProxyView;
 use crate::views::{ConfigView, StatsView};
 use crate::window::MAIN;
 
@@ -37,6 +38,8 @@ pub enum UiEvent {
     Engine { state: EngineState },
     /// The settings changed (from the window or the tray).
     Config { config: ConfigView },
+    /// The system proxy was set, given back, or could not be.
+    SystemProxy { system_proxy: SystemProxyView },
     /// Counters, top hosts, and the chart's newest seconds.
     Stats { stats: StatsView },
     /// Finished requests, oldest first; the first has sequence number `first`, the next
@@ -126,6 +129,7 @@ pub fn spawn_forwarder<R: Runtime>(app: AppHandle<R>) {
         let feed = app.state::<Feed>();
         let mut events = state.engine.subscribe();
         let mut config = state.watch_config();
+        let mut system_proxy = state.system_proxy.watch();
         let mut tick = tokio::time::interval(FLUSH_EVERY);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         let mut batch: VecDeque<Arc<RequestRecord>> = VecDeque::new();
@@ -152,6 +156,13 @@ pub fn spawn_forwarder<R: Runtime>(app: AppHandle<R>) {
                     }
                     let view = ConfigView::new(&config.borrow_and_update(), state.save_error());
                     emit(&app, UiEvent::Config { config: view });
+                }
+                changed = system_proxy.changed() => {
+                    if changed.is_err() {
+                        return;
+                    }
+                    let view = system_proxy.borrow_and_update().clone();
+                    emit(&app, UiEvent::SystemProxy { system_proxy: view });
                 }
                 _ = tick.tick() => {
                     if !batch.is_empty() || missed > 0 {

@@ -3,6 +3,8 @@
 //! to the window, and saves the config in the CLI's file. One file per concern:
 //!
 //! - [`state`]: the engine and the config in force, every change applied, saved and published;
+//! - [`system_proxy`]: the OS proxy settings, following the switch and the engine;
+//! - [`autostart`]: starting at login, in the tray;
 //! - [`persist`]: the config file (same format as the CLI), broken files kept aside;
 //! - [`commands`]: what the window may call;
 //! - [`events`]: the one event enum sent to the window, batched and rate-limited;
@@ -14,11 +16,13 @@
 //! [`builder`] wires what the real app and the mock-runtime tests share; [`run`] adds the tray,
 //! the single-instance guard and the run loop.
 
+pub mod autostart;
 pub mod commands;
 pub mod events;
 pub mod lifecycle;
 pub mod persist;
 pub mod state;
+pub mod system_proxy;
 pub mod tray;
 pub mod views;
 pub mod window;
@@ -33,6 +37,7 @@ use crate::state::AppState;
 /// [`AppState`] before the app runs (the app loads the config file, tests bring their own).
 pub fn builder<R: Runtime>(builder: Builder<R>) -> Builder<R> {
     builder
+        .plugin(autostart::plugin())
         .manage(Feed::default())
         .invoke_handler(tauri::generate_handler![
             commands::status,
@@ -46,15 +51,39 @@ pub fn builder<R: Runtime>(builder: Builder<R>) -> Builder<R> {
             commands::check_settings,
             commands::save_settings,
             commands::dismiss_problem,
+            commands::set_system_proxy,
+            commands::check_bypass,
+            commands::add_bypass,
+            commands::remove_bypass,
+            commands::set_autostart,
         ])
         .setup(|app| {
             events::spawn_forwarder(app.handle().clone());
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(async move {
                 handle.state::<AppState>().restore().await;
+                // Then the system proxy follows the switch and the engine for good.
+                follow_system_proxy(handle).await;
             });
             Ok(())
         })
+}
+
+/// Keeps the system proxy in line with the config and the engine: pointed at a running proxy
+/// while the user wants it, given back at once when the engine stops or fails to listen.
+async fn follow_system_proxy<R: Runtime>(app: tauri::AppHandle<R>) {
+    let state = app.state::<AppState>();
+    let mut engine = state.engine.state();
+    let mut config = state.watch_config();
+    loop {
+        engine.borrow_and_update();
+        config.borrow_and_update();
+        state.sync_system_proxy().await;
+        tokio::select! {
+            changed = engine.changed() => if changed.is_err() { return },
+            changed = config.changed() => if changed.is_err() { return },
+        }
+    }
 }
 
 /// The app's config, icons and ui/, from tauri.conf.json at the workspace root.
@@ -83,14 +112,39 @@ pub fn run() {
     });
     let handle = app.handle().clone();
     // Loaded only now, once the single-instance guard has let this instance through: a second
-    // launch must not touch the running one's config file.
-    handle.manage(AppState::load(Config::default_path()));
+    // launch must not touch the running one's config file. Loading restores system proxy
+    // settings a crashed Wicket left, before the proxy or anything else starts.
+    let state = AppState::load(Config::default_path());
+    exit_if_already_running(&state);
+    handle.manage(state);
     let tray_shown = tray::setup(&handle);
     if !hidden || !tray_shown {
         window::show_main(&handle);
     }
     lifecycle::quit_on_signals(&handle);
     app.run(lifecycle::on_run_event);
+}
+
+/// Without a session bus the single-instance guard lets every launch through. A second Wicket
+/// finds the system proxy's lock taken; when the proxy's port is taken too it is the same
+/// Wicket running already: say so and leave it alone, instead of opening a window on a proxy
+/// that cannot start.
+fn exit_if_already_running(state: &AppState) {
+    let Some(pid) = state.system_proxy.owner() else {
+        return;
+    };
+    let config = state.config();
+    if !config.enabled || std::net::TcpListener::bind(config.listen).is_ok() {
+        return;
+    }
+    let who = pid.map(|p| format!(" (process {p})")).unwrap_or_default();
+    eprintln!(
+        "wicket-desktop: Wicket is already running{who} and listening on {}. This launch \
+         cannot bring its window forward (that needs a D-Bus session): use its tray icon, or \
+         quit it before starting Wicket again.",
+        config.listen
+    );
+    std::process::exit(1);
 }
 
 /// The single-instance guard lives on the D-Bus session bus; without one it lets every launch

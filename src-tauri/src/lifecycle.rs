@@ -1,12 +1,13 @@
-//! Starting and ending: a clean quit (engine stopped, config saved) from the tray, a signal,
-//! or the last window closing when there is no tray to live in.
+//! Starting and ending: a clean quit (system proxy given back, engine stopped, config saved)
+//! from the tray, a signal, the session ending, or the last window closing when there is no
+//! tray to live in.
 
 use tauri::{AppHandle, Manager, RunEvent, Runtime};
 
 use crate::state::AppState;
 use crate::tray;
 
-/// Stops the engine, saves the config, then exits the app.
+/// Gives the system proxy back, stops the engine, saves the config, then exits the app.
 pub fn quit<R: Runtime>(app: &AppHandle<R>) {
     let app = app.clone();
     tauri::async_runtime::spawn(async move {
@@ -15,22 +16,28 @@ pub fn quit<R: Runtime>(app: &AppHandle<R>) {
     });
 }
 
-/// Quits cleanly on SIGTERM and SIGINT (a session logout, Ctrl+C in a terminal).
+/// Quits cleanly on SIGTERM, SIGINT and SIGHUP (a session logout or shutdown, Ctrl+C in a
+/// terminal, the terminal closing).
 #[cfg(unix)]
 pub fn quit_on_signals<R: Runtime>(app: &AppHandle<R>) {
     use tokio::signal::unix::{signal, SignalKind};
     let app = app.clone();
     tauri::async_runtime::spawn(async move {
-        let (Ok(mut term), Ok(mut int)) = (
+        let (Ok(mut term), Ok(mut int), Ok(mut hup)) = (
             signal(SignalKind::terminate()),
             signal(SignalKind::interrupt()),
+            signal(SignalKind::hangup()),
         ) else {
-            log::warn!("cannot listen for signals: SIGTERM will not save on the way out");
+            log::warn!(
+                "cannot listen for signals: SIGTERM will not restore the system proxy or save \
+                 on the way out"
+            );
             return;
         };
         tokio::select! {
             _ = term.recv() => {}
             _ = int.recv() => {}
+            _ = hup.recv() => {}
         }
         quit(&app);
     });
@@ -51,7 +58,8 @@ pub fn on_run_event<R: Runtime>(app: &AppHandle<R>, event: RunEvent) {
                 quit(app);
             }
         }
-        // Whatever ended the loop, the engine stops and the config is saved (once).
+        // Whatever ended the loop (the OS ending the session included, where it tells the
+        // app), the system proxy goes back, the engine stops and the config is saved (once).
         RunEvent::Exit => {
             tauri::async_runtime::block_on(app.state::<AppState>().shutdown());
         }

@@ -3,6 +3,8 @@
 //! Every change goes through [`AppState::edit`] or [`AppState::set_enabled`], one at a time:
 //! the new config is applied to the engine (live), saved, then published on a watch channel
 //! that the window and the tray follow. No proxy logic here: the engine decides everything.
+//! The system proxy follows the config and the engine ([`AppState::sync_system_proxy`]), and
+//! goes back to the user's own settings first thing on the way out.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -12,6 +14,7 @@ use tokio::sync::watch;
 use wicket::{Config, Engine};
 
 use crate::persist::{ConfigProblem, Loaded, Store};
+use crate::system_proxy::{Setup, SystemProxyCtl, SystemProxyView};
 
 /// How long requests in flight may finish when the proxy is switched off or moved.
 pub const STOP_GRACE: Duration = Duration::from_secs(2);
@@ -20,6 +23,8 @@ pub const QUIT_GRACE: Duration = Duration::from_secs(3);
 
 pub struct AppState {
     pub engine: Engine,
+    /// The OS proxy settings, pointed at the engine while the user wants it.
+    pub system_proxy: SystemProxyCtl,
     /// Serialises changes, so saves land in the order the changes were made.
     edits: tokio::sync::Mutex<()>,
     /// The config in force; the window and the tray watch it.
@@ -35,9 +40,22 @@ pub struct AppState {
 
 impl AppState {
     /// The state for what start-up found on disk; the engine is created but not started.
+    /// System proxy settings a Wicket that died left changed are restored here, first.
     pub fn new(loaded: Loaded) -> AppState {
+        AppState::with_system_proxy(loaded, Setup::detect())
+    }
+
+    /// [`AppState::new`] with the system proxy's platform and tools given (tests isolate them).
+    pub fn with_system_proxy(loaded: Loaded, setup: Setup) -> AppState {
+        let dir = loaded
+            .store
+            .path()
+            .and_then(|p| p.parent())
+            .map(|d| d.to_path_buf());
+        let system_proxy = SystemProxyCtl::open(dir.as_deref(), setup, &loaded.config);
         AppState {
             engine: Engine::new(&loaded.config),
+            system_proxy,
             edits: tokio::sync::Mutex::new(()),
             config: watch::channel(loaded.config).0,
             store: Arc::new(loaded.store),
@@ -50,6 +68,11 @@ impl AppState {
     /// Loads the config file at `path` (the OS config directory in the app).
     pub fn load(path: Option<std::path::PathBuf>) -> AppState {
         AppState::new(Store::load(path))
+    }
+
+    /// [`AppState::load`] with the system proxy's platform and tools given.
+    pub fn load_with(path: Option<std::path::PathBuf>, setup: Setup) -> AppState {
+        AppState::with_system_proxy(Store::load(path), setup)
     }
 
     pub fn config(&self) -> Config {
@@ -105,6 +128,29 @@ impl AppState {
         }
     }
 
+    /// Turns "Use as system proxy" on or off and remembers the choice. Turning it on also turns
+    /// the proxy on: the settings can only point at a proxy that runs.
+    pub async fn set_system_proxy(&self, on: bool) -> SystemProxyView {
+        self.edit(|c| c.system_proxy = on).await;
+        if on && !self.config().enabled {
+            if let Err(e) = self.set_enabled(true).await {
+                log::warn!("{e}");
+            }
+        }
+        self.sync_system_proxy().await
+    }
+
+    /// Points the system proxy at the engine, or gives the user's settings back, as the
+    /// config and the engine's state now say (see [`SystemProxyCtl::reconcile`]).
+    pub async fn sync_system_proxy(&self) -> SystemProxyView {
+        let config = self.config();
+        let engine = self.engine.state().borrow().clone();
+        let quitting = self.shut_down.load(Ordering::SeqCst);
+        self.system_proxy
+            .reconcile(&config, &engine, quitting)
+            .await
+    }
+
     /// Changes the config with `change`, applies it live, saves it and publishes it. A new
     /// listen address moves a running (or failed) proxy there at once.
     pub async fn edit<T>(&self, change: impl FnOnce(&mut Config) -> T) -> T {
@@ -127,11 +173,14 @@ impl AppState {
         out
     }
 
-    /// Stops the proxy for good and saves the config one last time. Idempotent.
+    /// Gives the user's proxy settings back, stops the proxy for good and saves the config one
+    /// last time. Idempotent.
     pub async fn shutdown(&self) {
         if self.shut_down.swap(true, Ordering::SeqCst) {
             return;
         }
+        // First: the user's connection must not wait for requests in flight.
+        self.sync_system_proxy().await;
         let _edit = self.edits.lock().await;
         self.engine.stop(QUIT_GRACE).await;
         let config = self.config();

@@ -15,6 +15,7 @@ use wicket::EngineState;
 
 use crate::lifecycle;
 use crate::state::AppState;
+use crate::system_proxy::{Phase, SystemProxyView};
 use crate::window;
 
 pub const TRAY_ID: &str = "wicket";
@@ -22,6 +23,7 @@ pub const TRAY_ID: &str = "wicket";
 /// Menu item ids.
 pub const MENU_STATUS: &str = "status";
 pub const MENU_PROXY_ON: &str = "proxy-on";
+pub const MENU_SYSTEM_PROXY: &str = "system-proxy";
 pub const MENU_OPEN: &str = "open";
 pub const MENU_QUIT: &str = "quit";
 
@@ -87,15 +89,23 @@ fn build<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
     let status = MenuItem::with_id(app, MENU_STATUS, "Starting…", false, None::<&str>)?;
     let proxy_on =
         CheckMenuItem::with_id(app, MENU_PROXY_ON, "Proxy on", true, false, None::<&str>)?;
+    let system_proxy = CheckMenuItem::with_id(
+        app,
+        MENU_SYSTEM_PROXY,
+        SYSTEM_PROXY_LABEL,
+        true,
+        false,
+        None::<&str>,
+    )?;
     let open = MenuItem::with_id(app, MENU_OPEN, "Open Wicket", true, None::<&str>)?;
     let quit = MenuItem::with_id(app, MENU_QUIT, "Quit", true, None::<&str>)?;
-    // "Use as system proxy" (a later issue) goes right after "Proxy on".
     let menu = Menu::with_items(
         app,
         &[
             &status,
             &PredefinedMenuItem::separator(app)?,
             &proxy_on,
+            &system_proxy,
             &PredefinedMenuItem::separator(app)?,
             &open,
             &quit,
@@ -108,8 +118,20 @@ fn build<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
         .show_menu_on_left_click(true)
         .on_menu_event(on_menu_event)
         .build(app)?;
-    spawn_refresher(app.clone(), tray, status, proxy_on);
+    spawn_refresher(app.clone(), tray, status, proxy_on, system_proxy);
     Ok(())
+}
+
+const SYSTEM_PROXY_LABEL: &str = "Use as system proxy";
+
+/// The system proxy item's label: a failure is said in the menu, the details in the window.
+pub fn system_proxy_label(view: &SystemProxyView) -> String {
+    match view.phase {
+        Phase::Failed => format!("{SYSTEM_PROXY_LABEL} (failed: open Wicket)"),
+        Phase::Unavailable => format!("{SYSTEM_PROXY_LABEL} (not possible here: open Wicket)"),
+        Phase::Waiting => format!("{SYSTEM_PROXY_LABEL} (when the proxy runs)"),
+        Phase::On | Phase::Off => SYSTEM_PROXY_LABEL.to_string(),
+    }
 }
 
 fn on_menu_event<R: Runtime>(app: &AppHandle<R>, event: MenuEvent) {
@@ -126,6 +148,18 @@ fn on_menu_event<R: Runtime>(app: &AppHandle<R>, event: MenuEvent) {
                 }
             });
         }
+        MENU_SYSTEM_PROXY => {
+            let app = app.clone();
+            tauri::async_runtime::spawn(async move {
+                let state = app.state::<AppState>();
+                let view = state.set_system_proxy(!state.config().system_proxy).await;
+                if let Some(e) = view.error.or(view.unavailable.filter(|_| view.wanted)) {
+                    log::warn!("system proxy: {e}");
+                    // The details are in the window, next to the switch.
+                    window::show_main(&app);
+                }
+            });
+        }
         MENU_OPEN => window::show_main(app),
         MENU_QUIT => lifecycle::quit(app),
         _ => {}
@@ -138,11 +172,14 @@ fn spawn_refresher<R: Runtime>(
     tray: TrayIcon<R>,
     status: MenuItem<R>,
     proxy_on: CheckMenuItem<R>,
+    system_proxy: CheckMenuItem<R>,
 ) {
     tauri::async_runtime::spawn(async move {
         let state = app.state::<AppState>();
         let mut engine_state = state.engine.state();
         let mut config = state.watch_config();
+        let mut system = state.system_proxy.watch();
+        let mut shown_system = String::new();
         let mut tick = tokio::time::interval(REFRESH_EVERY);
         let mut shown_look = None;
         let mut shown_text = String::new();
@@ -155,10 +192,18 @@ fn spawn_refresher<R: Runtime>(
                 if let Ok(icon) = Image::from_bytes(look.icon()) {
                     let _ = tray.set_icon(Some(icon));
                 }
-                let _ = tray.set_tooltip(Some(tooltip(look, &engine_now)));
+                let _ = tray.set_tooltip(Some(tooltip(look, &engine_now, &system.borrow())));
             }
             // Always: a click toggles a check item by itself, even when the proxy did not follow.
             let _ = proxy_on.set_checked(look == Look::On);
+            let system_now = system.borrow_and_update().clone();
+            let _ = system_proxy.set_checked(system_now.phase == Phase::On);
+            let label = system_proxy_label(&system_now);
+            if label != shown_system {
+                let _ = system_proxy.set_text(&label);
+                let _ = tray.set_tooltip(Some(tooltip(look, &engine_now, &system_now)));
+                shown_system = label;
+            }
             let stats = state.engine.stats();
             let text = status_line(enabled, &engine_now, stats.requests, stats.blocked);
             if text != shown_text {
@@ -168,17 +213,23 @@ fn spawn_refresher<R: Runtime>(
             tokio::select! {
                 changed = engine_state.changed() => if changed.is_err() { return },
                 changed = config.changed() => if changed.is_err() { return },
+                changed = system.changed() => if changed.is_err() { return },
                 _ = tick.tick() => {}
             }
         }
     });
 }
 
-fn tooltip(look: Look, state: &EngineState) -> String {
-    match (look, state) {
+fn tooltip(look: Look, state: &EngineState, system: &SystemProxyView) -> String {
+    let text = match (look, state) {
         (Look::On, EngineState::Running { address }) => format!("Wicket: on ({address})"),
         (Look::Error, EngineState::Failed { error }) => format!("Wicket: not running: {error}"),
         _ => "Wicket: off".into(),
+    };
+    match (system.phase, &system.error) {
+        (Phase::On, _) => format!("{text} · system proxy"),
+        (Phase::Failed, Some(error)) => format!("{text} · system proxy not set: {error}"),
+        _ => text,
     }
 }
 

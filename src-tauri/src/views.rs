@@ -9,6 +9,7 @@ use wicket::stats::HostCount;
 use wicket::{ClientNet, Config, ConnectPorts, EngineState, RequestRecord, StatsSnapshot};
 
 use crate::persist::ConfigProblem;
+use crate::system_proxy::SystemProxyView;
 
 /// Seconds of history the chart shows (the engine keeps more).
 pub const CHART_SECONDS: usize = 300;
@@ -28,6 +29,11 @@ pub struct ConfigView {
     pub timeout_secs: u64,
     /// Allowlist entries that do not do what they seem to, or do too much.
     pub allowlist_warnings: Vec<String>,
+    /// Whether the user wants Wicket as the system proxy (see [`SystemProxyView`] for whether
+    /// it is).
+    pub system_proxy: bool,
+    /// What goes direct when Wicket is the system proxy or used through its PAC file.
+    pub bypass: Vec<String>,
     /// Why the last save failed; none once a save succeeds.
     pub save_error: Option<String>,
 }
@@ -44,6 +50,8 @@ impl ConfigView {
             connect_ports: connect_ports_text(&config.connect_ports),
             timeout_secs: config.timeout_secs,
             allowlist_warnings: allowlist_warnings(&config.allow_clients, config.listen),
+            system_proxy: config.system_proxy,
+            bypass: config.bypass.clone(),
             save_error,
         }
     }
@@ -183,6 +191,17 @@ pub struct Status {
     /// Why the config file was not used, if it was not.
     pub problem: Option<ConfigProblem>,
     pub config_path: Option<String>,
+    pub system_proxy: SystemProxyView,
+    /// Whether Wicket starts at login, or why that cannot be known or changed here.
+    pub autostart: Autostart,
+}
+
+/// "Start at login", as the OS has it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Autostart {
+    pub enabled: bool,
+    /// Why it could not be read or changed.
+    pub error: Option<String>,
 }
 
 #[cfg(test)]

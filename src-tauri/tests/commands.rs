@@ -12,12 +12,14 @@ use serde_json::{json, Value};
 use tauri::ipc::{CallbackFn, InvokeBody};
 use tauri::test::{get_ipc_response, mock_builder, MockRuntime, INVOKE_KEY};
 use tauri::webview::InvokeRequest;
-use tauri::{App, Listener, WebviewUrl, WebviewWindow, WebviewWindowBuilder};
+use tauri::{App, Listener, Manager, WebviewUrl, WebviewWindow, WebviewWindowBuilder};
 use tempfile::TempDir;
+use wicket::sysproxy::{Platform, SystemProxy, Target, Tools};
 use wicket_desktop::events::EVENT;
 use wicket_desktop::state::AppState;
+use wicket_desktop::system_proxy::Setup;
 
-use common::{answers, free_port, get_via, wait_for, Origin};
+use common::{answers, free_port, get_via, wait_for, GnomeSettings, Origin};
 
 /// An app on the mock runtime with its own config directory and a "main" window.
 struct TestApp {
@@ -27,16 +29,25 @@ struct TestApp {
 }
 
 impl TestApp {
-    /// Starts with `config` (JSON text) as the config file, or none.
+    /// Starts with `config` (JSON text) as the config file, or none, on a desktop whose proxy
+    /// settings Wicket does not know (so that no test touches this machine's).
     fn start(config: Option<&str>) -> TestApp {
-        let dir = tempfile::tempdir().expect("temp dir");
+        let setup = Setup {
+            platform: Err("tests run on no desktop".into()),
+            tools: Tools::default(),
+        };
+        TestApp::start_with(config, setup, tempfile::tempdir().expect("temp dir"))
+    }
+
+    /// Starts in `dir` with the system proxy's platform and tools given.
+    fn start_with(config: Option<&str>, setup: Setup, dir: TempDir) -> TestApp {
         let path = dir.path().join("wicket/config.json");
         if let Some(text) = config {
             fs::create_dir_all(path.parent().unwrap()).unwrap();
             fs::write(&path, text).unwrap();
         }
         let mut app = wicket_desktop::builder(mock_builder())
-            .manage(AppState::load(Some(path)))
+            .manage(AppState::load_with(Some(path), setup))
             .build(wicket_desktop::context())
             .expect("app builds");
         // The mock runtime creates no window from the config: make the app's one.
@@ -338,4 +349,276 @@ fn only_the_main_window_may_call_commands_and_only_its_own() {
         .expect_err("the window may close windows");
     assert!(close.to_string().contains("not allowed"), "{close}");
     assert!(t.invoke("status", json!({})).is_ok());
+}
+
+// The system proxy, with the real gsettings on an isolated keyfile backend --------------------
+
+/// An app on GNOME whose settings live in `gnome`, with `extra` config fields on a free port.
+fn on_gnome(extra: Value) -> (TestApp, GnomeSettings) {
+    let dir = tempfile::tempdir().unwrap();
+    let gnome = GnomeSettings::at(&dir.path().join("desktop-config"));
+    let setup = Setup {
+        platform: Ok(Platform::Gnome),
+        tools: gnome.tools(),
+    };
+    let mut config = json!({ "listen": format!("127.0.0.1:{}", free_port()) });
+    config
+        .as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().unwrap().clone());
+    let t = TestApp::start_with(Some(&config.to_string()), setup, dir);
+    (t, gnome)
+}
+
+/// A fresh GNOME desktop with the user's own manual proxy, before any app starts on it.
+fn gnome_with_users_proxy(dir: &TempDir) -> GnomeSettings {
+    let gnome = GnomeSettings::at(&dir.path().join("desktop-config"));
+    gnome.users_own_proxy();
+    gnome
+}
+
+#[test]
+fn the_system_proxy_switch_points_gnome_at_the_proxy_and_gives_the_users_own_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let gnome = gnome_with_users_proxy(&dir);
+    let before = gnome.listing();
+    let port = free_port();
+    let setup = Setup {
+        platform: Ok(Platform::Gnome),
+        tools: gnome.tools(),
+    };
+    // The proxy is off: turning the system proxy on turns it on too.
+    let config = json!({ "listen": format!("127.0.0.1:{port}"), "enabled": false });
+    let t = TestApp::start_with(Some(&config.to_string()), setup, dir);
+    let (tx, rx) = mpsc::channel::<Value>();
+    t.app.listen_any(EVENT, move |event| {
+        let _ = tx.send(serde_json::from_str(event.payload()).unwrap());
+    });
+    let status = t.status();
+    assert_eq!(status["system_proxy"]["phase"], "off");
+    assert_eq!(
+        status["system_proxy"]["address"],
+        format!("127.0.0.1:{port}")
+    );
+
+    let view = t.invoke("set_system_proxy", json!({ "on": true })).unwrap();
+    assert_eq!(view["phase"], "on", "{view}");
+    assert_eq!(view["platform"], "GNOME proxy settings (gsettings)");
+    assert_eq!(t.running().port(), port);
+    assert_eq!(gnome.http_port(), port.to_string());
+    assert_eq!(gnome.get("org.gnome.system.proxy", "mode"), "'manual'");
+    assert_eq!(
+        gnome.get("org.gnome.system.proxy.https", "host"),
+        "'127.0.0.1'"
+    );
+    assert_eq!(t.saved()["system_proxy"], true);
+    assert_eq!(t.saved()["enabled"], true);
+    wait_for("the window to hear of it", || {
+        rx.try_iter()
+            .any(|e| e["type"] == "system_proxy" && e["system_proxy"]["phase"] == "on")
+            .then_some(())
+    });
+
+    let view = t
+        .invoke("set_system_proxy", json!({ "on": false }))
+        .unwrap();
+    assert_eq!(view["phase"], "off", "{view}");
+    assert_eq!(gnome.listing(), before, "the user's own proxy, exactly");
+    assert_eq!(t.saved()["system_proxy"], false);
+    assert!(answers(t.running()), "the proxy itself stays on");
+}
+
+#[test]
+fn the_engine_failing_to_listen_gives_the_users_settings_back_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let gnome = gnome_with_users_proxy(&dir);
+    let before = gnome.listing();
+    let setup = Setup {
+        platform: Ok(Platform::Gnome),
+        tools: gnome.tools(),
+    };
+    let config = json!({ "listen": format!("127.0.0.1:{}", free_port()), "system_proxy": true });
+    let t = TestApp::start_with(Some(&config.to_string()), setup, dir);
+    let first = t.running();
+    // Saved as on: applied when the proxy runs, with no click.
+    wait_for("the settings to point at the proxy", || {
+        (gnome.http_port() == first.port().to_string()).then_some(())
+    });
+
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let settings = |port: u16| json!({ "input": { "address": "127.0.0.1", "port": port.to_string(), "connect_ports": "443", "timeout_secs": "30" } });
+    t.invoke(
+        "save_settings",
+        settings(taken.local_addr().unwrap().port()),
+    )
+    .unwrap();
+    wait_for("the user's settings back", || {
+        (gnome.listing() == before).then_some(())
+    });
+    wait_for("the window to say it waits for the proxy", || {
+        (t.status()["system_proxy"]["phase"] == "waiting").then_some(())
+    });
+
+    // A port that works: the settings follow the proxy there.
+    let port = free_port();
+    t.invoke("save_settings", settings(port)).unwrap();
+    wait_for("the settings at the new port", || {
+        (gnome.http_port() == port.to_string()).then_some(())
+    });
+    drop(taken);
+}
+
+#[test]
+fn quitting_gives_the_users_settings_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let gnome = gnome_with_users_proxy(&dir);
+    let before = gnome.listing();
+    let setup = Setup {
+        platform: Ok(Platform::Gnome),
+        tools: gnome.tools(),
+    };
+    let config = json!({ "listen": format!("127.0.0.1:{}", free_port()), "system_proxy": true });
+    let t = TestApp::start_with(Some(&config.to_string()), setup, dir);
+    let proxy = t.running();
+    wait_for("the settings to point at the proxy", || {
+        (gnome.http_port() == proxy.port().to_string()).then_some(())
+    });
+    let state = t.app.state::<AppState>();
+    tauri::async_runtime::block_on(state.shutdown());
+    assert_eq!(gnome.listing(), before);
+    assert!(!answers(proxy));
+    // The choice is kept for the next start.
+    assert_eq!(t.saved()["system_proxy"], true);
+}
+
+#[test]
+fn settings_a_dead_wicket_left_are_given_back_when_the_app_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let gnome = gnome_with_users_proxy(&dir);
+    let before = gnome.listing();
+    // A Wicket that applied the settings and died without restoring them: its state file stays,
+    // its lock goes with it.
+    let state_dir = dir.path().join("wicket");
+    let dead = SystemProxy::claim(&state_dir)
+        .unwrap()
+        .with_tools(gnome.tools());
+    let target = Target::new("127.0.0.1:9".parse().unwrap(), &[]);
+    dead.apply(Platform::Gnome, &target).unwrap();
+    drop(dead);
+    assert_eq!(gnome.http_port(), "9");
+
+    let setup = Setup {
+        platform: Ok(Platform::Gnome),
+        tools: gnome.tools(),
+    };
+    // The proxy is off in this config: whatever is restored, the app did it at start.
+    let config = json!({ "listen": format!("127.0.0.1:{}", free_port()), "enabled": false });
+    let t = TestApp::start_with(Some(&config.to_string()), setup, dir);
+    assert_eq!(gnome.listing(), before);
+    let recovered = t.status()["system_proxy"]["recovered"].clone();
+    assert!(
+        recovered
+            .as_str()
+            .unwrap()
+            .contains("pointed at 127.0.0.1:9"),
+        "{recovered}"
+    );
+}
+
+#[test]
+fn bypass_entries_are_checked_saved_and_followed_by_the_system_proxy() {
+    let (t, gnome) = on_gnome(json!({ "system_proxy": true }));
+    let proxy = t.running();
+    wait_for("the settings to point at the proxy", || {
+        (gnome.http_port() == proxy.port().to_string()).then_some(())
+    });
+    assert_eq!(
+        t.invoke("check_bypass", json!({ "text": " *.lan " })),
+        Ok(json!("*.lan"))
+    );
+    let err = t
+        .invoke("check_bypass", json!({ "text": "fd00::/8" }))
+        .unwrap_err();
+    assert!(err.as_str().unwrap().contains("IPv6 networks"), "{err}");
+
+    let added = t
+        .invoke(
+            "add_bypass",
+            json!({ "entries": ["*.lan", "localhost", "bad host", "10.0.0.0/8"] }),
+        )
+        .unwrap();
+    assert_eq!(added["added"], json!(["*.lan", "10.0.0.0/8"]));
+    assert_eq!(added["already"], json!(["localhost"]));
+    assert_eq!(added["refused"][0]["input"], "bad host");
+    assert!(added["refused"][0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("' '"));
+    assert_eq!(
+        t.saved()["bypass"],
+        json!([
+            "localhost",
+            "127.0.0.0/8",
+            "::1",
+            "<local>",
+            "*.lan",
+            "10.0.0.0/8"
+        ])
+    );
+    wait_for("the settings to take the new list", || {
+        (gnome.get("org.gnome.system.proxy", "ignore-hosts")
+            == "['localhost', '127.0.0.0/8', '::1', '*.lan', '10.0.0.0/8']")
+            .then_some(())
+    });
+    t.invoke("remove_bypass", json!({ "entry": "*.lan" }))
+        .unwrap();
+    wait_for("the settings to drop it", || {
+        (!gnome
+            .get("org.gnome.system.proxy", "ignore-hosts")
+            .contains("*.lan"))
+        .then_some(())
+    });
+    // GNOME has no form for <local>: the window is told.
+    let notes = t.status()["system_proxy"]["notes"].to_string();
+    assert!(notes.contains("<local>"), "{notes}");
+}
+
+#[test]
+fn a_desktop_without_a_known_setting_says_what_to_do_by_hand() {
+    let t = TestApp::on_free_port(json!({}));
+    let proxy = t.running();
+    let view = t.invoke("set_system_proxy", json!({ "on": true })).unwrap();
+    assert_eq!(view["phase"], "unavailable");
+    assert_eq!(view["unavailable"], "Tests run on no desktop");
+    assert_eq!(view["address"], proxy.to_string());
+    assert_eq!(view["pac_url"], format!("http://{proxy}/proxy.pac"));
+    // The wish is kept: on a desktop Wicket knows, it would apply.
+    assert_eq!(t.saved()["system_proxy"], true);
+}
+
+#[test]
+fn a_gsettings_that_cannot_write_is_reported_and_changes_nothing() {
+    let (t, gnome) = on_gnome(json!({}));
+    t.running();
+    let before = gnome.listing();
+    fs::create_dir_all(gnome.home.join("glib-2.0/settings/keyfile")).unwrap();
+    let view = t.invoke("set_system_proxy", json!({ "on": true })).unwrap();
+    assert_eq!(view["phase"], "failed", "{view}");
+    let error = view["error"].as_str().unwrap();
+    assert!(error.contains("not writable"), "{error}");
+    assert!(error.contains("previous settings are back"), "{error}");
+    assert_eq!(gnome.listing(), before);
+    // Switching off clears the failure; nothing was changed to give back.
+    let view = t
+        .invoke("set_system_proxy", json!({ "on": false }))
+        .unwrap();
+    assert_eq!(view["phase"], "off");
+    assert_eq!(view["error"], Value::Null);
+}
+
+#[test]
+fn start_at_login_is_reported_as_the_os_has_it() {
+    let t = TestApp::on_free_port(json!({}));
+    let autostart = &t.status()["autostart"];
+    assert!(autostart["enabled"].is_boolean(), "{autostart}");
 }

@@ -4,7 +4,7 @@
 const tauri = window.__TAURI__;
 const invoke = (cmd, args) => tauri.core.invoke(cmd, args);
 
-/** The app's one event: {type: "engine" | "config" | "stats" | "requests", ...}. */
+/** The app's one event: {type: "engine" | "config" | "system_proxy" | "stats" | "requests", ...}. */
 export const EVENT = 'wicket://event';
 
 export const api = {
@@ -19,6 +19,11 @@ export const api = {
   checkSettings: (input) => invoke('check_settings', { input }),
   saveSettings: (input) => invoke('save_settings', { input }),
   dismissProblem: () => invoke('dismiss_problem'),
+  setSystemProxy: (on) => invoke('set_system_proxy', { on }),
+  checkBypass: (text) => invoke('check_bypass', { text }),
+  addBypass: (entries) => invoke('add_bypass', { entries }),
+  removeBypass: (entry) => invoke('remove_bypass', { entry }),
+  setAutostart: (on) => invoke('set_autostart', { on }),
   /** Calls `handler(event)` for every app event; resolves once listening. */
   onEvent: (handler) => tauri.event.listen(EVENT, (e) => handler(e.payload)),
 };

@@ -6,6 +6,7 @@ import { Dashboard } from './dashboard.js';
 import { ListEditor } from './entries.js';
 import { toast } from './format.js';
 import { Settings } from './settings.js';
+import { SystemProxyPanel } from './sysproxy.js';
 
 const dashboard = new Dashboard();
 const settings = new Settings();
@@ -23,12 +24,20 @@ const allowlist = new ListEditor(document.getElementById('allowlist-editor'), {
   entries: (c) => c.allow_clients,
   noun: ['entry', 'entries'],
 });
+const bypass = new ListEditor(document.getElementById('bypass-editor'), {
+  check: api.checkBypass,
+  add: api.addBypass,
+  remove: api.removeBypass,
+  entries: (c) => c.bypass,
+  noun: ['entry', 'entries'],
+});
+const systemProxy = new SystemProxyPanel();
 
 const power = document.getElementById('power');
 const powerState = document.getElementById('power-state');
 
 /** What the window knows of the app. */
-const app = { config: null, engine: { state: 'stopped' }, problem: null };
+const app = { config: null, engine: { state: 'stopped' }, problem: null, systemProxy: null, recoveredSeen: false };
 
 // Tabs ---------------------------------------------------------------------------------------
 
@@ -96,7 +105,9 @@ let shownNotices = '';
 
 function renderNotices() {
   // Redraw only when they change: each is an alert, announced again when redrawn.
-  const key = JSON.stringify([app.problem, app.config?.save_error]);
+  const sp = app.systemProxy;
+  const key = JSON.stringify([app.problem, app.config?.save_error, sp?.phase, sp?.error, sp?.unavailable,
+    sp?.wanted, app.recoveredSeen ? null : sp?.recovered]);
   if (key === shownNotices) return;
   shownNotices = key;
   const notices = document.getElementById('notices');
@@ -116,6 +127,22 @@ function renderNotices() {
   }
   if (app.config?.save_error) {
     items.push(notice('warning', 'save-problem', 'Changes are not saved', app.config.save_error));
+  }
+  if (sp) {
+    const byHand = ` To set a program by hand: HTTP and HTTPS proxy ${sp.address}, or automatic configuration URL ${sp.pac_url}.`;
+    if (sp.error && sp.wanted) {
+      items.push(notice('error', 'system-proxy-problem', 'The system proxy is not set', `${sp.error}.${byHand}`));
+    } else if (sp.error) {
+      items.push(notice('error', 'system-proxy-problem', 'Your proxy settings were not given back', sp.error));
+    } else if (sp.phase === 'unavailable') {
+      items.push(notice('warning', 'system-proxy-problem', 'Wicket cannot set the system proxy here', `${sp.unavailable}.${byHand}`));
+    }
+    if (sp.recovered && !app.recoveredSeen) {
+      items.push(notice('info', 'system-proxy-recovered', 'Your proxy settings are back', sp.recovered, () => {
+        app.recoveredSeen = true;
+        renderNotices();
+      }));
+    }
   }
   notices.replaceChildren(...items);
 }
@@ -146,6 +173,7 @@ function applyConfig(config, path) {
   app.config = config;
   blocklist.update(config);
   allowlist.update(config);
+  bypass.update(config);
   settings.config(config, path);
   dashboard.config(config);
   document.getElementById('blocklist-badge').textContent = String(config.block.length);
@@ -164,6 +192,12 @@ function applyConfig(config, path) {
   settings.engine(app.engine, config.enabled);
 }
 
+function applySystemProxy(view) {
+  app.systemProxy = view;
+  systemProxy.render(view);
+  renderNotices();
+}
+
 function applyEngine(state) {
   app.engine = state;
   renderPower();
@@ -174,6 +208,7 @@ function dispatch(event) {
   switch (event.type) {
     case 'engine': applyEngine(event.state); break;
     case 'config': applyConfig(event.config); break;
+    case 'system_proxy': applySystemProxy(event.system_proxy); break;
     case 'stats': dashboard.stats(event.stats); break;
     case 'requests': dashboard.log.add(event.first, event.records, event.missed); break;
     default: console.warn('unknown event', event);
@@ -193,6 +228,8 @@ async function boot() {
   app.problem = status.problem;
   app.engine = status.engine;
   applyConfig(status.config, status.config_path);
+  applySystemProxy(status.system_proxy);
+  systemProxy.autostart(status.autostart);
   dashboard.stats(status.stats);
   dashboard.log.reset(status.recent, status.recent_last_seq);
   ready = true;

@@ -95,3 +95,79 @@ pub fn get_via(proxy: SocketAddr, url: &str) -> Option<u16> {
 pub fn answers(addr: SocketAddr) -> bool {
     TcpStream::connect_timeout(&addr, Duration::from_secs(2)).is_ok()
 }
+
+/// GNOME's proxy settings in an isolated keyfile backend: the real `gsettings`, with
+/// GSETTINGS_BACKEND=keyfile and XDG_CONFIG_HOME pointing at `home`.
+pub struct GnomeSettings {
+    pub home: std::path::PathBuf,
+}
+
+impl GnomeSettings {
+    pub fn at(home: &std::path::Path) -> GnomeSettings {
+        GnomeSettings {
+            home: home.to_path_buf(),
+        }
+    }
+
+    /// The environment that makes gsettings (and the app) use this backend.
+    pub fn env(&self) -> Vec<(&'static str, std::ffi::OsString)> {
+        vec![
+            ("XDG_CONFIG_HOME", self.home.clone().into()),
+            ("GSETTINGS_BACKEND", "keyfile".into()),
+        ]
+    }
+
+    /// The same environment for the engine's settings tools.
+    pub fn tools(&self) -> wicket::sysproxy::Tools {
+        self.env()
+            .into_iter()
+            .fold(wicket::sysproxy::Tools::default(), |t, (k, v)| t.env(k, v))
+    }
+
+    fn gsettings(&self, args: &[&str]) -> String {
+        let out = std::process::Command::new("gsettings")
+            .args(args)
+            .envs(self.env())
+            .output()
+            .expect("gsettings (scripts/setup-debian.sh test installs libglib2.0-bin)");
+        assert!(
+            out.status.success(),
+            "gsettings {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    pub fn set(&self, schema: &str, key: &str, value: &str) {
+        self.gsettings(&["set", schema, key, value]);
+    }
+
+    pub fn get(&self, schema: &str, key: &str) -> String {
+        self.gsettings(&["get", schema, key]).trim().to_string()
+    }
+
+    /// Every proxy key, as gsettings prints them: equal listings are equal settings.
+    pub fn listing(&self) -> String {
+        self.gsettings(&["list-recursively", "org.gnome.system.proxy"])
+    }
+
+    /// A manual proxy of the user's own, with their own bypass list.
+    pub fn users_own_proxy(&self) {
+        self.set("org.gnome.system.proxy.http", "host", "proxy.corp.example");
+        self.set("org.gnome.system.proxy.http", "port", "3128");
+        self.set("org.gnome.system.proxy.https", "host", "proxy.corp.example");
+        self.set("org.gnome.system.proxy.https", "port", "3128");
+        // Loopback too, as any working setup has it (WebDriver reaches the webview through it).
+        self.set(
+            "org.gnome.system.proxy",
+            "ignore-hosts",
+            "['localhost', '127.0.0.0/8', '::1', '*.corp.example']",
+        );
+        self.set("org.gnome.system.proxy", "mode", "'manual'");
+    }
+
+    /// The port the HTTP proxy setting names.
+    pub fn http_port(&self) -> String {
+        self.get("org.gnome.system.proxy.http", "port")
+    }
+}

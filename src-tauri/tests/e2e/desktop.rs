@@ -30,6 +30,8 @@ pub struct Desktop {
     pub dir: TempDir,
     /// Killed in reverse order on drop (the tray and the bus before the display).
     children: Vec<Child>,
+    /// More environment for the programs on this desktop (see [`Desktop::with_env`]).
+    extra_env: Vec<(String, std::ffi::OsString)>,
 }
 
 impl Desktop {
@@ -78,7 +80,26 @@ impl Desktop {
             dbus_address,
             dir,
             children: vec![xvfb, dbus],
+            extra_env: Vec::new(),
         }
+    }
+
+    /// Gives the programs on this desktop `key=value` too (over the usual environment).
+    pub fn with_env(mut self, key: &str, value: impl Into<std::ffi::OsString>) -> Desktop {
+        self.extra_env.push((key.to_string(), value.into()));
+        self
+    }
+
+    /// A GNOME desktop whose settings (gsettings, keyfile backend) live in its config
+    /// directory, with its own HOME (where login entries go).
+    pub fn gnome() -> Desktop {
+        let desktop = Desktop::new();
+        let home = desktop.dir.path().join("home");
+        fs::create_dir_all(&home).unwrap();
+        desktop
+            .with_env("XDG_CURRENT_DESKTOP", "GNOME")
+            .with_env("GSETTINGS_BACKEND", "keyfile")
+            .with_env("HOME", home)
     }
 
     /// A desktop with an XEmbed tray host (trayer) on it, as on a panel.
@@ -144,6 +165,9 @@ impl Desktop {
             .env("XDG_RUNTIME_DIR", self.dir.path().join("runtime"))
             .env_remove("WAYLAND_DISPLAY")
             .env("RUST_LOG", "info");
+        for (key, value) in &self.extra_env {
+            cmd.env(key, value);
+        }
     }
 
     /// Starts the app directly (not through WebDriver), its output in `name`.log.

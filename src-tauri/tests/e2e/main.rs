@@ -9,6 +9,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 mod desktop;
+mod system_proxy;
 mod webdriver;
 
 use std::net::{SocketAddr, TcpListener};

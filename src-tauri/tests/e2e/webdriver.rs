@@ -187,7 +187,7 @@ impl Session {
     }
 
     /// The pid of the app this session launched, while it runs.
-    fn app_pid(&self) -> Option<u32> {
+    pub fn app_pid(&self) -> Option<u32> {
         desktop::process_tree(self.driver.id())
             .into_iter()
             .find(|pid| {
