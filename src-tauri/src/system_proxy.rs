@@ -184,8 +184,12 @@ impl SystemProxyCtl {
         engine: &EngineState,
         quitting: bool,
     ) -> SystemProxyView {
+        // `enabled` too: switching the proxy off gives the settings back before the engine has
+        // finished its requests in flight, so nothing new is sent to a proxy that is stopping.
         let desired = match engine {
-            EngineState::Running { address } if config.system_proxy && !quitting => {
+            EngineState::Running { address }
+                if config.system_proxy && config.enabled && !quitting =>
+            {
                 Some(Target::new(*address, &config.bypass))
             }
             _ => None,

@@ -419,6 +419,17 @@ fn the_system_proxy_switch_points_gnome_at_the_proxy_and_gives_the_users_own_bac
             .then_some(())
     });
 
+    // The proxy switched off: the settings follow at once, and come back with it.
+    t.invoke("set_enabled", json!({ "on": false })).unwrap();
+    wait_for("the user's settings back", || {
+        (gnome.listing() == before).then_some(())
+    });
+    assert_eq!(t.status()["system_proxy"]["phase"], "waiting");
+    t.invoke("set_enabled", json!({ "on": true })).unwrap();
+    wait_for("the settings to point at the proxy again", || {
+        (gnome.http_port() == port.to_string()).then_some(())
+    });
+
     let view = t
         .invoke("set_system_proxy", json!({ "on": false }))
         .unwrap();
