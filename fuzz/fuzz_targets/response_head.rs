@@ -88,6 +88,7 @@ fuzz_target!(|data: &[u8]| {
         let seen = match response::parse(&mut rebuf, for_head) {
             Ok(Some(h)) => h,
             other => {
+                // Near the header-count limits the proxy's two added lines may tip it over.
                 let too_many = upstream_lines.len() + 3 > MAX_HEADERS;
                 assert!(
                     too_many,
@@ -183,7 +184,7 @@ fuzz_target!(|data: &[u8]| {
 
 /// The header lines of a complete response head, as (name, value) pairs.
 fn header_lines(head: &[u8]) -> Option<Vec<(Vec<u8>, Vec<u8>)>> {
-    let mut slots = vec![httparse::EMPTY_HEADER; MAX_HEADERS + 8];
+    let mut slots = vec![httparse::EMPTY_HEADER; 1024];
     let mut resp = httparse::Response::new(&mut slots);
     match resp.parse(head) {
         Ok(httparse::Status::Complete(_)) => Some(
