@@ -12,6 +12,14 @@ echo "== cargo fmt --check" >&2
 cargo fmt --all -- --check
 echo "== cargo clippy" >&2
 cargo clippy --workspace --all-targets --quiet -- -D warnings
+echo "== the engine for Windows and macOS (cargo clippy --target, where the target installs)" >&2
+for target in x86_64-pc-windows-gnu x86_64-apple-darwin; do
+  if rustup target list --installed 2>/dev/null | grep -qx "$target" || rustup target add "$target" >/dev/null 2>&1; then
+    cargo clippy -p wicket --target "$target" --quiet -- -D warnings
+  else
+    echo "test.sh: the $target target cannot be installed here; not checked" >&2
+  fi
+done
 echo "== engine tests" >&2
 cargo test -p wicket --quiet
 echo "== fuzz smoke (every fuzz target for a few seconds, saved findings replayed)" >&2

@@ -9,6 +9,7 @@
 use std::io;
 use std::time::Duration;
 
+#[cfg(target_os = "linux")]
 use tokio::io::Interest;
 use tokio::net::TcpStream;
 
