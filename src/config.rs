@@ -83,6 +83,9 @@ pub struct Config {
     /// in CIDR form, and `<local>` for plain host names without a dot.
     #[serde(deserialize_with = "bypass_entries")]
     pub bypass: Vec<String>,
+    /// The desktop app's own settings (language, history, the parent's PIN hash...): kept and
+    /// saved as they are by the engine and the CLI, read and checked by the app.
+    pub app: serde_json::Map<String, serde_json::Value>,
 }
 
 impl Default for Config {
@@ -109,6 +112,7 @@ impl Default for Config {
             enabled: true,
             system_proxy: false,
             bypass: default_bypass(),
+            app: serde_json::Map::new(),
         }
     }
 }
@@ -198,7 +202,14 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
         std::process::id()
     ));
     let result = (|| {
-        let mut file = fs::File::create(&tmp)?;
+        // Only the user can read it: the app keeps the parent's PIN hash in it.
+        let mut file = {
+            let mut options = fs::OpenOptions::new();
+            options.write(true).create(true).truncate(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            options.open(&tmp)?
+        };
         file.write_all(bytes)?;
         file.sync_all()?;
         drop(file);
@@ -671,6 +682,27 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(leftovers, ["config.json"]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn saved_config_is_readable_by_its_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.json");
+        Config::default().save(&path).unwrap();
+        let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+
+    #[test]
+    fn the_apps_own_section_is_kept_as_it_is() {
+        let text = r#"{"app": {"language": "zh-CN", "history": {"days": 30}, "future": [1, 2]}}"#;
+        let config = Config::parse(text).unwrap();
+        assert_eq!(config.app["language"], "zh-CN");
+        let again = Config::parse(&config.to_json()).unwrap();
+        assert_eq!(again.app, config.app);
+        assert!(Config::parse(r#"{"app": []}"#).is_err(), "app must be an object");
     }
 
     #[test]
