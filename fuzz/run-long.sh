@@ -7,7 +7,7 @@ cd "$(dirname "$0")"
 secs=${1:-1800}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(request_head response_head chunked rules client_nets config)
+[ ${#targets[@]} -gt 0 ] || targets=(request_head response_head chunked rules client_nets config import)
 export RUSTC_BOOTSTRAP=1
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/var/tmp/wicket-fuzz-target}
 mkdir -p logs
@@ -16,7 +16,7 @@ cargo fuzz build || exit 1
 dict_of() {
     case $1 in
         request_head | response_head | chunked) echo dicts/http.dict ;;
-        rules | client_nets) echo dicts/rules.dict ;;
+        rules | client_nets | import) echo dicts/rules.dict ;;
         config) echo dicts/config.dict ;;
     esac
 }

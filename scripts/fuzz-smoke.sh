@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${SECS:-8}
-targets=(request_head response_head chunked rules client_nets config)
+targets=(request_head response_head chunked rules client_nets config import)
 
 export RUSTC_BOOTSTRAP=1
 # The fuzz build uses its own rustc flags: keep it out of the main target directory.
@@ -30,7 +30,7 @@ failed=()
 for t in "${targets[@]}"; do
     case $t in
         request_head | response_head | chunked) dict=dicts/http.dict ;;
-        rules | client_nets) dict=dicts/rules.dict ;;
+        rules | client_nets | import) dict=dicts/rules.dict ;;
         config) dict=dicts/config.dict ;;
     esac
     if [ -d "regressions/$t" ] && [ -n "$(ls -A "regressions/$t")" ]; then
