@@ -1,19 +1,31 @@
 //! The window's commands: thin wrappers that validate with the engine's own parsers and hand
 //! changes to [`AppState`]. Each one is listed in build.rs and granted in
 //! capabilities/main.json; nothing else is callable from the webview.
+//!
+//! With a parent's PIN set, every command that reduces protection, edits a list, a schedule or
+//! a setting, or shows the history, first checks that the calling window is unlocked
+//! ([`AppState::check_unlocked`]): called without an unlock, directly over IPC or not, it is
+//! refused with `{"locked": ...}` and changes nothing. [`LOCKED`] lists them; the tests call
+//! each one. The family protection commands (lists, import, allow-only, history) are in
+//! [`family`].
+
+pub mod family;
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 
 use serde::{Deserialize, Serialize};
-use tauri::{AppHandle, Runtime, State};
+use tauri::{AppHandle, Runtime, State, Window};
 use wicket::config::check_bypass as bypass_reason;
 use wicket::{ClientNet, Config, ConfigError, ConnectPorts, Rule};
 
 use crate::autostart;
 use crate::events::Feed;
+use crate::lifecycle;
+use crate::pin::{LockView, Refusal};
 use crate::state::AppState;
 use crate::system_proxy::SystemProxyView;
+use crate::tamper::{Reduced, Via};
 use crate::views::{Autostart, ConfigView, StatsView, Status};
 
 /// Every command, for build.rs's manifest and the capability file (keep the three in step).
@@ -34,7 +46,92 @@ pub const COMMANDS: &[&str] = &[
     "add_bypass",
     "remove_bypass",
     "set_autostart",
+    "unlock",
+    "lock",
+    "set_pin",
+    "remove_pin",
+    "quit",
+    "create_list",
+    "rename_list",
+    "delete_list",
+    "set_list_enabled",
+    "list_rules",
+    "add_list_rules",
+    "remove_list_rule",
+    "check_window",
+    "add_list_windows",
+    "remove_list_window",
+    "import_chunk",
+    "import_commit",
+    "set_allow_only",
+    "add_allowed_sites",
+    "remove_allowed_site",
+    "history",
+    "export_history",
+    "set_history_days",
 ];
+
+/// The commands that need an unlocked window while a PIN is set. `set_enabled` and
+/// `set_system_proxy` need it to switch off only (switching on adds protection); `set_pin`
+/// only to change a PIN that is set.
+pub const LOCKED: &[&str] = &[
+    "set_enabled",
+    "add_rules",
+    "remove_rule",
+    "add_clients",
+    "remove_client",
+    "save_settings",
+    "set_system_proxy",
+    "add_bypass",
+    "remove_bypass",
+    "set_autostart",
+    "set_pin",
+    "remove_pin",
+    "quit",
+    "create_list",
+    "rename_list",
+    "delete_list",
+    "set_list_enabled",
+    "add_list_rules",
+    "remove_list_rule",
+    "add_list_windows",
+    "remove_list_window",
+    "import_chunk",
+    "import_commit",
+    "set_allow_only",
+    "add_allowed_sites",
+    "remove_allowed_site",
+    "history",
+    "export_history",
+    "set_history_days",
+];
+
+/// A command's failure: the engine's message, or the lock's refusal.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum Error {
+    /// `{"locked": "...", "reason": "locked" | "wrong_pin" | "wait", "wait_secs": n}`
+    Locked(Refusal),
+    /// The reason, as text.
+    Message(String),
+}
+
+impl From<String> for Error {
+    fn from(message: String) -> Error {
+        Error::Message(message)
+    }
+}
+
+impl From<Refusal> for Error {
+    fn from(refusal: Refusal) -> Error {
+        Error::Locked(refusal)
+    }
+}
+
+/// Refuses unless `window` may do locked things (no PIN, or unlocked).
+pub fn unlocked<R: Runtime>(state: &AppState, window: &Window<R>) -> Result<(), Refusal> {
+    state.check_unlocked(window.label())
+}
 
 /// An entry the engine refused, with its reason.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -66,14 +163,23 @@ pub struct SettingsInput {
 /// Messages by form field (`address`, `port`, `connect_ports`, `timeout_secs`).
 pub type FieldErrors = BTreeMap<&'static str, String>;
 
+/// Why the settings were not saved.
+#[derive(Clone, Debug, Serialize)]
+#[serde(untagged)]
+pub enum SettingsError {
+    Locked(Refusal),
+    Fields(FieldErrors),
+}
+
 fn view(state: &AppState) -> ConfigView {
-    ConfigView::new(&state.config(), state.save_error())
+    state.view()
 }
 
 /// Everything the window shows when it opens.
 #[tauri::command]
 pub async fn status<R: Runtime>(
     app: AppHandle<R>,
+    window: Window<R>,
     state: State<'_, AppState>,
     feed: State<'_, Feed>,
 ) -> Result<Status, String> {
@@ -91,12 +197,21 @@ pub async fn status<R: Runtime>(
         config_path: state.config_path(),
         system_proxy: state.system_proxy.view(),
         autostart,
+        lock: state.lock_view(window.label()),
+        pending: state.take_pending(),
     })
 }
 
-/// Switches the proxy on or off; the error says why it could not start.
+/// Switches the proxy on or off (off needs the PIN); the error says why it could not start.
 #[tauri::command]
-pub async fn set_enabled(state: State<'_, AppState>, on: bool) -> Result<ConfigView, String> {
+pub async fn set_enabled<R: Runtime>(
+    window: Window<R>,
+    state: State<'_, AppState>,
+    on: bool,
+) -> Result<ConfigView, Error> {
+    if !on {
+        unlocked(&state, &window)?;
+    }
     state.set_enabled(on).await?;
     Ok(view(&state))
 }
@@ -111,7 +226,12 @@ pub async fn check_rule(text: String) -> Result<String, String> {
 
 /// Adds blocklist entries (one, or many pasted); blank lines are skipped.
 #[tauri::command]
-pub async fn add_rules(state: State<'_, AppState>, entries: Vec<String>) -> Result<Added, String> {
+pub async fn add_rules<R: Runtime>(
+    window: Window<R>,
+    state: State<'_, AppState>,
+    entries: Vec<String>,
+) -> Result<Added, Error> {
+    unlocked(&state, &window)?;
     let (parsed, refused) = parse_all(&entries, |t| Rule::parse(t).map_err(|e| e.reason));
     let (added, already) = state
         .edit(|c| append_new(&mut c.block, parsed, Rule::to_string))
@@ -125,9 +245,28 @@ pub async fn add_rules(state: State<'_, AppState>, entries: Vec<String>) -> Resu
 }
 
 #[tauri::command]
-pub async fn remove_rule(state: State<'_, AppState>, rule: String) -> Result<ConfigView, String> {
+pub async fn remove_rule<R: Runtime>(
+    window: Window<R>,
+    state: State<'_, AppState>,
+    rule: String,
+) -> Result<ConfigView, Error> {
+    unlocked(&state, &window)?;
     let rule = Rule::parse(&rule).map_err(|e| e.reason)?;
-    state.edit(|c| c.block.retain(|r| *r != rule)).await;
+    let removed = state
+        .edit(|c| {
+            let before = c.block.len();
+            c.block.retain(|r| *r != rule);
+            before != c.block.len()
+        })
+        .await;
+    if removed {
+        state
+            .reduced(Reduced::RulesRemoved {
+                list: None,
+                rules: vec![rule.to_string()],
+            })
+            .await;
+    }
     Ok(view(&state))
 }
 
@@ -140,10 +279,12 @@ pub async fn check_client(text: String) -> Result<String, String> {
 }
 
 #[tauri::command]
-pub async fn add_clients(
+pub async fn add_clients<R: Runtime>(
+    window: Window<R>,
     state: State<'_, AppState>,
     entries: Vec<String>,
-) -> Result<Added, String> {
+) -> Result<Added, Error> {
+    unlocked(&state, &window)?;
     let (parsed, refused) = parse_all(&entries, |t| ClientNet::parse(t).map_err(|e| e.reason));
     let (added, already) = state
         .edit(|c| append_new(&mut c.allow_clients, parsed, ClientNet::to_string))
@@ -157,10 +298,12 @@ pub async fn add_clients(
 }
 
 #[tauri::command]
-pub async fn remove_client(
+pub async fn remove_client<R: Runtime>(
+    window: Window<R>,
     state: State<'_, AppState>,
     entry: String,
-) -> Result<ConfigView, String> {
+) -> Result<ConfigView, Error> {
+    unlocked(&state, &window)?;
     let net = ClientNet::parse(&entry).map_err(|e| e.reason)?;
     state.edit(|c| c.allow_clients.retain(|n| *n != net)).await;
     Ok(view(&state))
@@ -175,11 +318,13 @@ pub async fn check_settings(input: SettingsInput) -> Result<FieldErrors, String>
 /// Saves the settings; a new address or port moves the listener at once (if that fails, the
 /// engine's state says why, in the window and the tray).
 #[tauri::command]
-pub async fn save_settings(
+pub async fn save_settings<R: Runtime>(
+    window: Window<R>,
     state: State<'_, AppState>,
     input: SettingsInput,
-) -> Result<ConfigView, FieldErrors> {
-    let settings = parse_settings(&input)?;
+) -> Result<ConfigView, SettingsError> {
+    unlocked(&state, &window).map_err(SettingsError::Locked)?;
+    let settings = parse_settings(&input).map_err(SettingsError::Fields)?;
     state
         .edit(|c| {
             c.listen = settings.listen;
@@ -193,10 +338,14 @@ pub async fn save_settings(
 /// Turns "Use as system proxy" on (the proxy too, if it is off) or off. The view says whether
 /// the settings point at Wicket, and what went wrong if they could not.
 #[tauri::command]
-pub async fn set_system_proxy(
+pub async fn set_system_proxy<R: Runtime>(
+    window: Window<R>,
     state: State<'_, AppState>,
     on: bool,
-) -> Result<SystemProxyView, String> {
+) -> Result<SystemProxyView, Error> {
+    if !on {
+        unlocked(&state, &window)?;
+    }
     Ok(state.set_system_proxy(on).await)
 }
 
@@ -209,7 +358,12 @@ pub async fn check_bypass(text: String) -> Result<String, String> {
 
 /// Adds bypass entries (one, or many pasted); a system proxy in force follows at once.
 #[tauri::command]
-pub async fn add_bypass(state: State<'_, AppState>, entries: Vec<String>) -> Result<Added, String> {
+pub async fn add_bypass<R: Runtime>(
+    window: Window<R>,
+    state: State<'_, AppState>,
+    entries: Vec<String>,
+) -> Result<Added, Error> {
+    unlocked(&state, &window)?;
     let (parsed, refused) = parse_all(&entries, |t| {
         let entry = t.trim();
         bypass_reason(entry).map(|()| entry.to_string())
@@ -217,6 +371,13 @@ pub async fn add_bypass(state: State<'_, AppState>, entries: Vec<String>) -> Res
     let (added, already) = state
         .edit(|c| append_new(&mut c.bypass, parsed, String::clone))
         .await;
+    if !added.is_empty() {
+        state
+            .reduced(Reduced::BypassAdded {
+                entries: added.clone(),
+            })
+            .await;
+    }
     Ok(Added {
         config: view(&state),
         added,
@@ -226,10 +387,12 @@ pub async fn add_bypass(state: State<'_, AppState>, entries: Vec<String>) -> Res
 }
 
 #[tauri::command]
-pub async fn remove_bypass(
+pub async fn remove_bypass<R: Runtime>(
+    window: Window<R>,
     state: State<'_, AppState>,
     entry: String,
-) -> Result<ConfigView, String> {
+) -> Result<ConfigView, Error> {
+    unlocked(&state, &window)?;
     let entry = entry.trim();
     state.edit(|c| c.bypass.retain(|e| e != entry)).await;
     Ok(view(&state))
@@ -237,8 +400,72 @@ pub async fn remove_bypass(
 
 /// Turns "Start at login" on or off; what the OS has afterwards, read back.
 #[tauri::command]
-pub async fn set_autostart<R: Runtime>(app: AppHandle<R>, on: bool) -> Result<Autostart, String> {
-    Ok(autostart::set(&app, on).await)
+pub async fn set_autostart<R: Runtime>(
+    app: AppHandle<R>,
+    window: Window<R>,
+    state: State<'_, AppState>,
+    on: bool,
+) -> Result<Autostart, Error> {
+    unlocked(&state, &window)?;
+    let result = autostart::set(&app, on).await;
+    if !on && result.error.is_none() {
+        state.reduced(Reduced::AutostartOff).await;
+    }
+    Ok(result)
+}
+
+// The parent's PIN ------------------------------------------------------------------------------
+
+/// Unlocks this window for a few minutes if `pin` is right; wrong attempts slow the next ones.
+#[tauri::command]
+pub async fn unlock<R: Runtime>(
+    window: Window<R>,
+    state: State<'_, AppState>,
+    pin: String,
+) -> Result<LockView, Error> {
+    Ok(state.unlock(window.label(), pin).await?)
+}
+
+/// Locks this window again now.
+#[tauri::command]
+pub async fn lock<R: Runtime>(
+    window: Window<R>,
+    state: State<'_, AppState>,
+) -> Result<LockView, String> {
+    state.grants.revoke(window.label());
+    Ok(state.lock_view(window.label()))
+}
+
+/// Sets the PIN, or changes it (which needs the current one: an unlocked window).
+#[tauri::command]
+pub async fn set_pin<R: Runtime>(
+    window: Window<R>,
+    state: State<'_, AppState>,
+    pin: String,
+) -> Result<LockView, Error> {
+    unlocked(&state, &window)?;
+    Ok(state.set_pin(window.label(), pin).await?)
+}
+
+#[tauri::command]
+pub async fn remove_pin<R: Runtime>(
+    window: Window<R>,
+    state: State<'_, AppState>,
+) -> Result<LockView, Error> {
+    unlocked(&state, &window)?;
+    Ok(state.remove_pin(window.label()).await)
+}
+
+/// Quits Wicket (the tray's Quit, once the parent has given the PIN in the window).
+#[tauri::command]
+pub async fn quit<R: Runtime>(
+    app: AppHandle<R>,
+    window: Window<R>,
+    state: State<'_, AppState>,
+) -> Result<(), Error> {
+    unlocked(&state, &window)?;
+    lifecycle::quit(&app, Via::Window);
+    Ok(())
 }
 
 /// Hides the notice about a config file that could not be used.

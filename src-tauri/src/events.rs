@@ -12,9 +12,10 @@ use std::time::Duration;
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, Manager, Runtime};
 use tokio::sync::broadcast::error::RecvError;
+use wicket::policy::ListNow;
 use wicket::{EngineState, Event, RequestRecord};
 
-use crate::state::AppState;
+use crate::state::{AppState, ParentAction};
 use crate::system_proxy::SystemProxyView;
 use crate::views::{ConfigView, StatsView};
 use crate::window::MAIN;
@@ -42,6 +43,10 @@ pub enum UiEvent {
     SystemProxy { system_proxy: SystemProxyView },
     /// Counters, top hosts, and the chart's newest seconds.
     Stats { stats: StatsView },
+    /// A schedule switched a named list on or off (every list, in config order).
+    ListsNow { lists: Vec<ListNow> },
+    /// The tray asks the parent for the PIN to do this (quit, switch the proxy off...).
+    ParentNeeded { action: ParentAction },
     /// Finished requests, oldest first; the first has sequence number `first`, the next
     /// `first + 1`... `missed` requests of this burst were not sent.
     Requests {
@@ -136,6 +141,7 @@ pub fn spawn_forwarder<R: Runtime>(app: AppHandle<R>) {
         let mut missed = 0u64;
         let mut flushes = 0u32;
         let mut last_stats = None;
+        let mut lists_now = state.engine.policy().lists_now.clone();
         loop {
             tokio::select! {
                 event = events.recv() => match event {
@@ -154,7 +160,13 @@ pub fn spawn_forwarder<R: Runtime>(app: AppHandle<R>) {
                     if changed.is_err() {
                         return;
                     }
-                    let view = ConfigView::new(&config.borrow_and_update(), state.save_error());
+                    let policy = state.engine.policy();
+                    lists_now = policy.lists_now.clone();
+                    let view = ConfigView::new(
+                        &config.borrow_and_update(),
+                        state.save_error(),
+                        &lists_now,
+                    );
                     emit(&app, UiEvent::Config { config: view });
                 }
                 changed = system_proxy.changed() => {
@@ -170,6 +182,12 @@ pub fn spawn_forwarder<R: Runtime>(app: AppHandle<R>) {
                         let first = feed.remember(&records);
                         emit(&app, UiEvent::Requests { first, records, missed });
                         missed = 0;
+                    }
+                    // Schedules switch lists on and off by themselves.
+                    let policy = state.engine.policy();
+                    if policy.lists_now != lists_now {
+                        lists_now = policy.lists_now.clone();
+                        emit(&app, UiEvent::ListsNow { lists: lists_now.clone() });
                     }
                     flushes = flushes.wrapping_add(1);
                     if flushes % STATS_EVERY_FLUSHES == 0 && app.get_webview_window(MAIN).is_some() {

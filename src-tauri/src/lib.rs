@@ -3,10 +3,14 @@
 //! to the window, and saves the config in the CLI's file. One file per concern:
 //!
 //! - [`state`]: the engine and the config in force, every change applied, saved and published;
+//! - [`pin`]: the parent's PIN: its hash, the unlocks it grants, the slow-down after wrong ones;
+//! - [`lists`]: named lists, their schedules, and importing published blocklists into them;
+//! - [`history`]: the activity history and the tamper log ([`tamper`]), in SQLite;
 //! - [`system_proxy`]: the OS proxy settings, following the switch and the engine;
 //! - [`autostart`]: starting at login, in the tray;
 //! - [`persist`]: the config file (same format as the CLI), broken files kept aside;
-//! - [`commands`]: what the window may call;
+//! - [`commands`]: what the window may call (the family protection ones in
+//!   [`commands::family`]), each locked one checking the PIN;
 //! - [`events`]: the one event enum sent to the window, batched and rate-limited;
 //! - [`views`]: the shapes the window receives;
 //! - [`window`]: the main window, created on demand and destroyed when closed;
@@ -19,15 +23,19 @@
 pub mod autostart;
 pub mod commands;
 pub mod events;
+pub mod history;
 pub mod lifecycle;
+pub mod lists;
 pub mod persist;
+pub mod pin;
 pub mod state;
 pub mod system_proxy;
+pub mod tamper;
 pub mod tray;
 pub mod views;
 pub mod window;
 
-use tauri::{Builder, Manager, Runtime};
+use tauri::{Builder, Manager, Runtime, WindowEvent};
 use wicket::Config;
 
 use crate::events::Feed;
@@ -56,9 +64,41 @@ pub fn builder<R: Runtime>(builder: Builder<R>) -> Builder<R> {
             commands::add_bypass,
             commands::remove_bypass,
             commands::set_autostart,
+            commands::unlock,
+            commands::lock,
+            commands::set_pin,
+            commands::remove_pin,
+            commands::quit,
+            commands::family::create_list,
+            commands::family::rename_list,
+            commands::family::delete_list,
+            commands::family::set_list_enabled,
+            commands::family::list_rules,
+            commands::family::add_list_rules,
+            commands::family::remove_list_rule,
+            commands::family::check_window,
+            commands::family::add_list_windows,
+            commands::family::remove_list_window,
+            commands::family::import_chunk,
+            commands::family::import_commit,
+            commands::family::set_allow_only,
+            commands::family::add_allowed_sites,
+            commands::family::remove_allowed_site,
+            commands::family::history,
+            commands::family::export_history,
+            commands::family::set_history_days,
         ])
+        .on_window_event(|window, event| {
+            // An unlock belongs to the window it was given to: closing it locks again.
+            if let WindowEvent::Destroyed = event {
+                if let Some(state) = window.app_handle().try_state::<AppState>() {
+                    state.grants.revoke(window.label());
+                }
+            }
+        })
         .setup(|app| {
             events::spawn_forwarder(app.handle().clone());
+            history::spawn_recorder(app.handle().clone());
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(async move {
                 handle.state::<AppState>().restore().await;

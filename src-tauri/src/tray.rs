@@ -1,5 +1,6 @@
 //! The tray icon: its look follows the proxy (on, off, error) and its menu holds every action,
-//! since Linux tray hosts deliver menu events only, never clicks on the icon.
+//! since Linux tray hosts deliver menu events only, never clicks on the icon. With a PIN set,
+//! what reduces protection (switching off, quitting) opens the window to ask for it.
 //!
 //! Kept out of [`crate::builder`]: tray code needs GTK, which the mock runtime does not start.
 //! A desktop without a tray host is not an error: the icon is still registered (a host may
@@ -14,8 +15,9 @@ use tauri::{AppHandle, Manager, Runtime};
 use wicket::EngineState;
 
 use crate::lifecycle;
-use crate::state::AppState;
+use crate::state::{AppState, ParentAction};
 use crate::system_proxy::{Phase, SystemProxyView};
+use crate::tamper::Via;
 use crate::window;
 
 pub const TRAY_ID: &str = "wicket";
@@ -143,6 +145,10 @@ fn on_menu_event<R: Runtime>(app: &AppHandle<R>, event: MenuEvent) {
                 // The check item shows whether the proxy runs; a click asks for the other state
                 // (and retries a proxy that failed to start).
                 let on = !state.engine.is_running();
+                if !on && state.pin_hash().is_some() {
+                    lifecycle::ask_parent(&app, ParentAction::ProxyOff);
+                    return;
+                }
                 if let Err(e) = state.set_enabled(on).await {
                     log::warn!("{e}");
                 }
@@ -152,7 +158,12 @@ fn on_menu_event<R: Runtime>(app: &AppHandle<R>, event: MenuEvent) {
             let app = app.clone();
             tauri::async_runtime::spawn(async move {
                 let state = app.state::<AppState>();
-                let view = state.set_system_proxy(!state.config().system_proxy).await;
+                let on = !state.config().system_proxy;
+                if !on && state.pin_hash().is_some() {
+                    lifecycle::ask_parent(&app, ParentAction::SystemProxyOff);
+                    return;
+                }
+                let view = state.set_system_proxy(on).await;
                 if let Some(e) = view.error.or(view.unavailable.filter(|_| view.wanted)) {
                     log::warn!("system proxy: {e}");
                     // The details are in the window, next to the switch.
@@ -161,7 +172,13 @@ fn on_menu_event<R: Runtime>(app: &AppHandle<R>, event: MenuEvent) {
             });
         }
         MENU_OPEN => window::show_main(app),
-        MENU_QUIT => lifecycle::quit(app),
+        MENU_QUIT => {
+            if app.state::<AppState>().pin_hash().is_some() {
+                lifecycle::ask_parent(app, ParentAction::Quit);
+            } else {
+                lifecycle::quit(app, Via::Tray);
+            }
+        }
         _ => {}
     }
 }

@@ -5,10 +5,13 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use serde::Serialize;
+use wicket::policy::ListNow;
 use wicket::stats::HostCount;
 use wicket::{ClientNet, Config, ConnectPorts, EngineState, RequestRecord, StatsSnapshot};
 
 use crate::persist::ConfigProblem;
+use crate::pin::LockView;
+use crate::state::{history_days, ParentAction};
 use crate::system_proxy::SystemProxyView;
 
 /// Seconds of history the chart shows (the engine keeps more).
@@ -34,12 +37,46 @@ pub struct ConfigView {
     pub system_proxy: bool,
     /// What goes direct when Wicket is the system proxy or used through its PAC file.
     pub bypass: Vec<String>,
+    /// The named lists, without their rules (a list may hold 100 000: the window asks for
+    /// them a page at a time).
+    pub lists: Vec<ListView>,
+    /// Allow-only browsing: only `allowed_sites` can be reached.
+    pub allow_only: bool,
+    pub allowed_sites: Vec<String>,
+    /// Days of activity history kept.
+    pub history_days: u32,
     /// Why the last save failed; none once a save succeeds.
     pub save_error: Option<String>,
 }
 
+/// A named list, as the Lists view and the dashboard show it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ListView {
+    pub name: String,
+    /// Switched on by the parent.
+    pub enabled: bool,
+    /// Switched on and inside its schedule: blocking now (as the engine has it).
+    pub in_force: bool,
+    /// How many rules it has.
+    pub rules: usize,
+    /// Its time windows, as the engine writes them; none: always.
+    pub schedule: Vec<String>,
+}
+
 impl ConfigView {
-    pub fn new(config: &Config, save_error: Option<String>) -> ConfigView {
+    /// The view of `config`; `lists_now` says which lists the engine has in force.
+    pub fn new(config: &Config, save_error: Option<String>, lists_now: &[ListNow]) -> ConfigView {
+        let lists = config
+            .lists
+            .iter()
+            .map(|l| ListView {
+                name: l.name.clone(),
+                enabled: l.enabled,
+                in_force: lists_now.iter().any(|n| n.name == l.name && n.in_force),
+                rules: l.rules.len(),
+                schedule: l.schedule.iter().map(|w| w.to_string()).collect(),
+            })
+            .collect();
         ConfigView {
             enabled: config.enabled,
             address: config.listen.ip().to_string(),
@@ -52,6 +89,10 @@ impl ConfigView {
             allowlist_warnings: allowlist_warnings(&config.allow_clients, config.listen),
             system_proxy: config.system_proxy,
             bypass: config.bypass.clone(),
+            lists,
+            allow_only: config.allow_only,
+            allowed_sites: config.allowed_sites.iter().map(|r| r.to_string()).collect(),
+            history_days: history_days(config),
             save_error,
         }
     }
@@ -194,6 +235,10 @@ pub struct Status {
     pub system_proxy: SystemProxyView,
     /// Whether Wicket starts at login, or why that cannot be known or changed here.
     pub autostart: Autostart,
+    /// Whether a PIN is set and this window is unlocked.
+    pub lock: LockView,
+    /// What the tray asked the parent to confirm with the PIN before the window opened.
+    pub pending: Option<ParentAction>,
 }
 
 /// "Start at login", as the OS has it.

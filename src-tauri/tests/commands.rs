@@ -1,7 +1,10 @@
 //! The window's commands on tauri's mock runtime (no display): the app's real builder,
 //! config, capabilities and engine, with a real proxy on loopback and a real origin behind it.
+//! Family protection (the PIN, lists, import, history, tamper log) is in commands/family.rs.
 
 mod common;
+#[path = "commands/family.rs"]
+mod family;
 
 use std::fs;
 use std::net::{SocketAddr, TcpListener};
@@ -46,8 +49,9 @@ impl TestApp {
             fs::create_dir_all(path.parent().unwrap()).unwrap();
             fs::write(&path, text).unwrap();
         }
+        let history = dir.path().join("data/history.sqlite3");
         let mut app = wicket_desktop::builder(mock_builder())
-            .manage(AppState::load_with(Some(path), setup))
+            .manage(AppState::load_with(Some(path), setup, Some(history)))
             .build(wicket_desktop::context())
             .expect("app builds");
         // The mock runtime creates no window from the config: make the app's one.
@@ -73,6 +77,11 @@ impl TestApp {
 
     fn path(&self) -> PathBuf {
         self.dir.path().join("wicket/config.json")
+    }
+
+    /// The history database of this app.
+    fn history_path(&self) -> PathBuf {
+        self.dir.path().join("data/history.sqlite3")
     }
 
     fn saved(&self) -> Value {
@@ -424,7 +433,10 @@ fn the_system_proxy_switch_points_gnome_at_the_proxy_and_gives_the_users_own_bac
     wait_for("the user's settings back", || {
         (gnome.listing() == before).then_some(())
     });
-    assert_eq!(t.status()["system_proxy"]["phase"], "waiting");
+    // The settings are read back after the last write: the view follows a moment later.
+    wait_for("the view to say it waits", || {
+        (t.status()["system_proxy"]["phase"] == "waiting").then_some(())
+    });
     t.invoke("set_enabled", json!({ "on": true })).unwrap();
     wait_for("the settings to point at the proxy again", || {
         (gnome.http_port() == port.to_string()).then_some(())
@@ -495,7 +507,7 @@ fn quitting_gives_the_users_settings_back() {
         (gnome.http_port() == proxy.port().to_string()).then_some(())
     });
     let state = t.app.state::<AppState>();
-    tauri::async_runtime::block_on(state.shutdown());
+    tauri::async_runtime::block_on(state.shutdown(wicket_desktop::tamper::Via::Signal));
     assert_eq!(gnome.listing(), before);
     assert!(!answers(proxy));
     // The choice is kept for the next start.
