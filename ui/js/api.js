@@ -1,10 +1,25 @@
 // The only module that talks to the app (window.__TAURI__): views call these functions.
-// Commands resolve with their value or reject with the engine's message.
+// Commands resolve with their value or reject with the engine's message. A command refused
+// because the parent's PIN is needed ({locked, reason: 'locked'}) asks for the PIN through the
+// handler given to `onLocked`, and runs again once the window is unlocked.
 
 const tauri = window.__TAURI__;
-const invoke = (cmd, args) => tauri.core.invoke(cmd, args);
 
-/** The app's one event: {type: "engine" | "config" | "system_proxy" | "stats" | "requests", ...}. */
+let askForPin = null;
+
+async function invoke(cmd, args) {
+  try {
+    return await tauri.core.invoke(cmd, args);
+  } catch (err) {
+    if (err && err.reason === 'locked' && askForPin && (await askForPin(cmd))) {
+      return tauri.core.invoke(cmd, args);
+    }
+    throw err;
+  }
+}
+
+/** The app's one event: {type: "engine" | "config" | "system_proxy" | "stats" | "requests" |
+ * "lists_now" | "parent_needed", ...}. */
 export const EVENT = 'wicket://event';
 
 export const api = {
@@ -24,13 +39,43 @@ export const api = {
   addBypass: (entries) => invoke('add_bypass', { entries }),
   removeBypass: (entry) => invoke('remove_bypass', { entry }),
   setAutostart: (on) => invoke('set_autostart', { on }),
+  // The parent's PIN.
+  unlock: (pin) => tauri.core.invoke('unlock', { pin }),
+  lock: () => invoke('lock'),
+  setPin: (pin) => invoke('set_pin', { pin }),
+  removePin: () => invoke('remove_pin'),
+  quit: () => invoke('quit'),
+  // Named lists and their schedules.
+  createList: (name) => invoke('create_list', { name }),
+  renameList: (name, to) => invoke('rename_list', { name, to }),
+  deleteList: (name) => invoke('delete_list', { name }),
+  setListEnabled: (name, on) => invoke('set_list_enabled', { name, on }),
+  listRules: (name, query) => invoke('list_rules', { name, query }),
+  addListRules: (name, entries) => invoke('add_list_rules', { name, entries }),
+  removeListRule: (name, rule) => invoke('remove_list_rule', { name, rule }),
+  checkWindow: (text) => invoke('check_window', { text }),
+  addListWindows: (name, entries) => invoke('add_list_windows', { name, entries }),
+  removeListWindow: (name, entry) => invoke('remove_list_window', { name, entry }),
+  importChunk: (importId, firstLine, text) => invoke('import_chunk', { importId, firstLine, text }),
+  importCommit: (importId, list, create) => invoke('import_commit', { importId, list, create }),
+  // Allow-only browsing.
+  setAllowOnly: (on) => invoke('set_allow_only', { on }),
+  addAllowedSites: (entries) => invoke('add_allowed_sites', { entries }),
+  removeAllowedSite: (site) => invoke('remove_allowed_site', { site }),
+  // History and the tamper log.
+  history: (day) => invoke('history', { day }),
+  exportHistory: (day) => invoke('export_history', { day }),
+  setHistoryDays: (days) => invoke('set_history_days', { days }),
   /** Calls `handler(event)` for every app event; resolves once listening. */
   onEvent: (handler) => tauri.event.listen(EVENT, (e) => handler(e.payload)),
+  /** `handler(command)` asks the parent for the PIN; resolves true once unlocked. */
+  onLocked: (handler) => { askForPin = handler; },
 };
 
 /** A rejected command's message as text. */
 export function errorText(err) {
   if (typeof err === 'string') return err;
+  if (err && typeof err.locked === 'string') return err.locked;
   if (err && typeof err.message === 'string') return err.message;
   return JSON.stringify(err);
 }

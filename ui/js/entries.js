@@ -1,5 +1,8 @@
-// A list editor shared by the blocklist and the allowlist: add one entry (checked by the
-// engine's parser as it is typed), paste many, search, count, remove.
+// A list editor shared by the blocklist, the allowlist, the bypass list, the named lists' rules
+// and schedules, and the allowed sites: add one entry (checked by the engine's parser as it is
+// typed), paste many, search, count, remove. A list that may be huge (a named list holds
+// 100 000 rules after an import) is not sent whole: with `opts.fetch` the editor asks the app
+// for the entries matching the search, a page at a time.
 
 import { errorText } from './api.js';
 import { count, debounce, fieldMessage, plural, toast } from './format.js';
@@ -8,9 +11,13 @@ import { count, debounce, fieldMessage, plural, toast } from './format.js';
 const MAX_SHOWN = 1000;
 
 export class ListEditor {
+  asked = 0;
+
   /**
    * @param root  the `.list-editor` element
-   * @param opts  {check, add, remove, entries(config), noun: [one, many], empty}
+   * @param opts  {check, add, remove, entries(config), noun: [one, many], empty} and, for a
+   *              list kept in the app, fetch(query) -> {rules, total, matching} with entries(config)
+   *              returning anything that changes when the list does (its size, say)
    */
   constructor(root, opts) {
     this.opts = opts;
@@ -19,8 +26,8 @@ export class ListEditor {
     this.input = this.one.querySelector('input');
     this.inputMsg = document.getElementById(this.input.getAttribute('aria-describedby'));
     this.many = root.querySelector('form.add-many');
-    this.textarea = this.many.querySelector('textarea');
-    this.manyMsg = document.getElementById(this.textarea.getAttribute('aria-describedby'));
+    this.textarea = this.many?.querySelector('textarea');
+    this.manyMsg = this.textarea && document.getElementById(this.textarea.getAttribute('aria-describedby'));
     this.search = root.querySelector('.list-head input');
     this.countEl = root.querySelector('.count');
     this.list = root.querySelector('ul.entries');
@@ -32,11 +39,12 @@ export class ListEditor {
       e.preventDefault();
       this.addTyped();
     });
-    this.many.addEventListener('submit', (e) => {
+    this.many?.addEventListener('submit', (e) => {
       e.preventDefault();
       this.addPasted();
     });
-    for (const type of ['input', 'change']) this.search.addEventListener(type, () => this.render());
+    const search = opts.fetch ? debounce(() => this.render(), 150) : () => this.render();
+    for (const type of ['input', 'change']) this.search?.addEventListener(type, search);
     this.list.addEventListener('click', (e) => this.onRemove(e));
   }
 
@@ -44,10 +52,20 @@ export class ListEditor {
   update(config) {
     const entries = this.opts.entries(config);
     // Unchanged lists are left alone, so that the keyboard focus stays where it is.
-    if (JSON.stringify(entries) === JSON.stringify(this.entries) && this.rendered) return;
-    this.entries = entries;
+    if (JSON.stringify(entries) === JSON.stringify(this.shownFor) && this.rendered) return;
+    this.shownFor = entries;
+    if (!this.opts.fetch) this.entries = entries;
     this.rendered = true;
     this.render();
+  }
+
+  /** Shows the list again (another named list was chosen, say). */
+  reload() {
+    this.rendered = false;
+    this.entries = [];
+    if (this.search) this.search.value = '';
+    fieldMessage(this.input, this.inputMsg, '');
+    if (this.manyMsg) fieldMessage(this.textarea, this.manyMsg, '');
   }
 
   async checkTyped() {
@@ -71,7 +89,7 @@ export class ListEditor {
   async addTyped() {
     const text = this.input.value;
     if (!text.trim()) {
-      fieldMessage(this.input, this.inputMsg, `Type ${this.opts.noun[0] === 'rule' ? 'a site' : 'an address'} first`, 'error');
+      fieldMessage(this.input, this.inputMsg, this.opts.typeFirst ?? `Type ${this.opts.noun[0] === 'rule' ? 'a site' : 'an address'} first`, 'error');
       this.input.focus();
       return;
     }
@@ -132,10 +150,32 @@ export class ListEditor {
     }
   }
 
-  render() {
-    const query = this.search.value.trim().toLowerCase();
-    const matching = query ? this.entries.filter((e) => e.toLowerCase().includes(query)) : this.entries;
-    const items = matching.slice(0, MAX_SHOWN).map((entry) => {
+  async render() {
+    const query = this.search ? this.search.value.trim().toLowerCase() : '';
+    let matching;
+    let total;
+    let shown;
+    if (this.opts.fetch) {
+      const asked = ++this.asked;
+      let page;
+      try {
+        page = await this.opts.fetch(query);
+      } catch (err) {
+        fieldMessage(null, this.inputMsg, errorText(err), 'error');
+        return;
+      }
+      if (asked !== this.asked) return; // a newer search is on its way
+      this.entries = page.rules;
+      total = page.total;
+      shown = page.rules;
+      matching = page.matching;
+    } else {
+      const found = query ? this.entries.filter((e) => e.toLowerCase().includes(query)) : this.entries;
+      total = this.entries.length;
+      shown = found.slice(0, MAX_SHOWN);
+      matching = found.length;
+    }
+    const items = shown.map((entry) => {
       const li = document.createElement('li');
       const code = document.createElement('code');
       code.textContent = entry;
@@ -147,17 +187,17 @@ export class ListEditor {
       li.append(code, button);
       return li;
     });
-    if (matching.length > MAX_SHOWN) {
+    if (matching > shown.length) {
       const li = document.createElement('li');
       li.className = 'more';
-      li.textContent = `… and ${count(matching.length - MAX_SHOWN)} more: search to narrow the list`;
+      li.textContent = `… and ${count(matching - shown.length)} more: search to narrow the list`;
       items.push(li);
     }
     this.list.replaceChildren(...items);
     const [one, many] = this.opts.noun;
-    const total = plural(this.entries.length, one, many);
-    this.countEl.textContent = query ? `${count(matching.length)} of ${total}` : total;
-    this.empty.hidden = this.entries.length > 0;
+    const all = plural(total, one, many);
+    if (this.countEl) this.countEl.textContent = query ? `${count(matching)} of ${all}` : all;
+    this.empty.hidden = total > 0;
   }
 
   async onRemove(event) {

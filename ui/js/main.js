@@ -5,11 +5,19 @@ import { api, errorText } from './api.js';
 import { Dashboard } from './dashboard.js';
 import { ListEditor } from './entries.js';
 import { toast } from './format.js';
+import { HistoryView } from './history.js';
+import { Importer } from './import.js';
+import { ListsView, renderListsNow } from './lists.js';
+import { ParentLock } from './lock.js';
 import { Settings } from './settings.js';
 import { SystemProxyPanel } from './sysproxy.js';
 
 const dashboard = new Dashboard();
 const settings = new Settings();
+const parentLock = new ParentLock();
+const lists = new ListsView();
+const importer = new Importer();
+const historyView = new HistoryView();
 const blocklist = new ListEditor(document.getElementById('blocklist-editor'), {
   check: api.checkRule,
   add: api.addRules,
@@ -53,6 +61,7 @@ function showView(name, focus = false) {
   }
   if (location.hash !== `#${name}`) history.replaceState(null, '', `#${name}`);
   if (name === 'dashboard') dashboard.chart.draw();
+  if (name === 'history' && document.body.dataset.ready === 'true') historyView.load();
 }
 
 for (const tab of tabs) {
@@ -171,6 +180,9 @@ function notice(kind, id, title, text, dismiss) {
 
 function applyConfig(config, path) {
   app.config = config;
+  lists.config(config);
+  importer.config(config);
+  renderListsNow(config);
   blocklist.update(config);
   allowlist.update(config);
   bypass.update(config);
@@ -204,8 +216,32 @@ function applyEngine(state) {
   settings.engine(state, app.config?.enabled);
 }
 
+/** Which lists block now changed (a schedule moved on). */
+function applyListsNow(now) {
+  if (!app.config) return;
+  for (const list of app.config.lists) {
+    const found = now.find((n) => n.name === list.name);
+    if (found) list.in_force = found.in_force;
+  }
+  lists.listsNow(now);
+  renderListsNow(app.config);
+}
+
+/** The tray asked for something that needs the PIN: the app asks for it, then it is done. */
+async function parentAction(action) {
+  try {
+    if (action === 'quit') await api.quit();
+    else if (action === 'proxy_off') applyConfig(await api.setEnabled(false));
+    else if (action === 'system_proxy_off') applySystemProxy(await api.setSystemProxy(false));
+  } catch (err) {
+    toast(errorText(err));
+  }
+}
+
 function dispatch(event) {
   switch (event.type) {
+    case 'lists_now': applyListsNow(event.lists); break;
+    case 'parent_needed': parentAction(event.action); break;
     case 'engine': applyEngine(event.state); break;
     case 'config': applyConfig(event.config); break;
     case 'system_proxy': applySystemProxy(event.system_proxy); break;
@@ -229,13 +265,23 @@ async function boot() {
   app.engine = status.engine;
   applyConfig(status.config, status.config_path);
   applySystemProxy(status.system_proxy);
+  parentLock.show(status.lock);
   systemProxy.autostart(status.autostart);
   dashboard.stats(status.stats);
   dashboard.log.reset(status.recent, status.recent_last_seq);
   ready = true;
   early.forEach(dispatch);
   document.body.dataset.ready = 'true';
+  if (location.hash === '#history') historyView.load();
+  if (status.pending) parentAction(status.pending);
 }
+
+lists.changed = applyConfig;
+importer.changed = applyConfig;
+document.getElementById('lock-button').addEventListener('click', () => {
+  // Locking again hides the history.
+  if (parentLock.view.unlocked) historyView.hide();
+});
 
 boot().catch((err) => {
   document.body.dataset.ready = 'error';

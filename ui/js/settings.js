@@ -93,7 +93,7 @@ export class Settings {
       fieldMessage(null, this.msg, 'Saved', 'ok');
       toast(config.enabled ? `Saved: the proxy listens on ${config.listen}` : 'Saved');
     } catch (err) {
-      if (err && typeof err === 'object' && !Array.isArray(err)) {
+      if (err && typeof err === 'object' && !Array.isArray(err) && !err.locked) {
         this.showErrors(err);
         const first = Object.keys(FIELDS).find((k) => err[k]);
         if (first) this.inputs[first].focus();

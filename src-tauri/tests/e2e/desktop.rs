@@ -26,7 +26,8 @@ pub struct Desktop {
     /// `:N`
     pub display: String,
     pub dbus_address: String,
-    /// Holds XDG_CONFIG_HOME (`config/`) and XDG_RUNTIME_DIR (`runtime/`).
+    /// Holds XDG_CONFIG_HOME (`config/`), XDG_DATA_HOME (`data/`, the history) and
+    /// XDG_RUNTIME_DIR (`runtime/`).
     pub dir: TempDir,
     /// Killed in reverse order on drop (the tray and the bus before the display).
     children: Vec<Child>,
@@ -38,7 +39,7 @@ impl Desktop {
     /// A display and a session bus, no tray host.
     pub fn new() -> Desktop {
         let dir = tempfile::tempdir().expect("temp dir");
-        for sub in ["config", "runtime"] {
+        for sub in ["config", "data", "runtime"] {
             fs::create_dir_all(dir.path().join(sub)).unwrap();
         }
         let mut runtime_perm = fs::metadata(dir.path().join("runtime"))
@@ -134,6 +135,15 @@ impl Desktop {
         self.dir.path().join("config")
     }
 
+    /// Where the app keeps its history database.
+    pub fn data_home(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    pub fn history_file(&self) -> PathBuf {
+        self.data_home().join("wicket/history.sqlite3")
+    }
+
     pub fn config_file(&self) -> PathBuf {
         self.config_home().join("wicket/config.json")
     }
@@ -162,6 +172,7 @@ impl Desktop {
         cmd.env("DISPLAY", &self.display)
             .env("DBUS_SESSION_BUS_ADDRESS", &self.dbus_address)
             .env("XDG_CONFIG_HOME", self.config_home())
+            .env("XDG_DATA_HOME", self.data_home())
             .env("XDG_RUNTIME_DIR", self.dir.path().join("runtime"))
             .env_remove("WAYLAND_DISPLAY")
             .env("RUST_LOG", "info");

@@ -1,7 +1,8 @@
 //! End-to-end tests of the desktop app in its real WebKitGTK webview, driven through
 //! tauri-driver and WebKitWebDriver, each on its own Xvfb display with its own D-Bus session,
 //! config directory and port. Requests go through the real proxy to a real origin on loopback.
-//! The dashboard and blocklist tests save the README's screenshots in docs/screenshots/.
+//! The dashboard, blocklist, lists, import and history tests save the README's screenshots in
+//! docs/screenshots/.
 //!
 //! Needs Xvfb, dbus-daemon, WebKitWebDriver, tauri-driver, trayer, xdotool and xwininfo:
 //! scripts/test-desktop.sh installs them and runs these tests.
@@ -9,6 +10,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 mod desktop;
+mod family;
 mod system_proxy;
 mod webdriver;
 

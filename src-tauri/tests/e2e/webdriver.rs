@@ -153,6 +153,16 @@ impl Session {
         }
     }
 
+    /// Chooses the file at `path` in a file input, as the user would in the file dialog.
+    pub fn upload(&self, css: &str, path: &str) {
+        let el = self.find(css);
+        self.send(
+            "POST",
+            &format!("/element/{}/value", el.0),
+            json!({ "text": path }),
+        );
+    }
+
     /// The text of the element (its `textContent`).
     pub fn text(&self, css: &str) -> String {
         self.js(

@@ -1,0 +1,182 @@
+// Importing a published blocklist (a hosts file, a plain list of domains, `||domain^` lines)
+// into a new or an existing named list, from a file or pasted. The text goes to the app a few
+// thousand lines at a time, so that the progress bar moves and the window stays responsive;
+// the app applies and saves the whole import once at the end. The report says what was added,
+// merged, skipped, and which lines could not be read.
+
+import { api, errorText } from './api.js';
+import { count, fieldMessage, toast } from './format.js';
+
+/** Lines sent to the app at once. */
+const CHUNK_LINES = 10000;
+/** Invalid lines listed (the app sends at most 1000). */
+const MAX_INVALID_SHOWN = 1000;
+
+/** Every text of the import panel. */
+const TEXT = {
+  newList: 'A new list named…',
+  noText: 'Choose a file or paste a list first.',
+  noName: 'Name the new list first.',
+  reading: 'Reading the file…',
+  sending: (done, total) => `Reading line ${count(done)} of ${count(total)}…`,
+  saving: (rules) => `Adding ${count(rules)} rules to the list and saving it…`,
+  done: (added, list) => `Imported into ${list}: ${count(added)} ${added === 1 ? 'rule' : 'rules'} added.`,
+  lines: (n) => `${count(n)} lines read.`,
+  duplicates: (n) => `${count(n)} repeated in the file, merged.`,
+  already: (n) => `${count(n)} already in the list.`,
+  comments: (n) => `${count(n)} comment lines.`,
+  notBlocks: (n) => `${count(n)} entries that block nothing (such as localhost), skipped.`,
+  invalid: (n) => `${count(n)} ${n === 1 ? 'line' : 'lines'} could not be read:`,
+  invalidMore: (n) => `… and ${count(n)} more.`,
+  none: 'No line was invalid.',
+  line: (n) => `line ${count(n)}`,
+  toast: (added, list) => `${count(added)} rules added to ${list}`,
+};
+
+export class Importer {
+  constructor() {
+    this.form = document.getElementById('import-form');
+    this.file = document.getElementById('import-file');
+    this.text = document.getElementById('import-text');
+    this.target = document.getElementById('import-target');
+    this.name = document.getElementById('import-name');
+    this.nameField = document.getElementById('import-name-field');
+    this.start = document.getElementById('import-start');
+    this.progress = document.getElementById('import-progress');
+    this.msg = document.getElementById('import-msg');
+    this.report = document.getElementById('import-report');
+    this.lists = [];
+    this.busy = false;
+    this.form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      this.run();
+    });
+    this.target.addEventListener('change', () => this.showName());
+    /** Called with the config after an import. */
+    this.changed = () => {};
+  }
+
+  /** Keeps the target menu in step with the lists. */
+  config(c) {
+    const names = c.lists.map((l) => l.name);
+    if (JSON.stringify(names) === JSON.stringify(this.lists)) return;
+    this.lists = names;
+    const chosen = this.target.value;
+    const options = names.map((name) => {
+      const option = document.createElement('option');
+      option.value = name;
+      option.textContent = name;
+      return option;
+    });
+    const fresh = document.createElement('option');
+    fresh.value = '';
+    fresh.textContent = TEXT.newList;
+    this.target.replaceChildren(fresh, ...options);
+    this.target.value = names.includes(chosen) ? chosen : '';
+    this.showName();
+  }
+
+  showName() {
+    this.nameField.hidden = this.target.value !== '';
+  }
+
+  async run() {
+    if (this.busy) return;
+    const file = this.file.files[0];
+    const create = this.target.value === '';
+    const list = create ? this.name.value.trim() : this.target.value;
+    if (!file && !this.text.value.trim()) {
+      fieldMessage(null, this.msg, TEXT.noText, 'error');
+      return;
+    }
+    if (!list) {
+      fieldMessage(this.name, this.msg, TEXT.noName, 'error');
+      this.name.focus();
+      return;
+    }
+    this.busy = true;
+    this.start.disabled = true;
+    this.report.replaceChildren();
+    this.progress.hidden = false;
+    this.progress.removeAttribute('value');
+    fieldMessage(this.name, this.msg, TEXT.reading);
+    try {
+      const text = file ? await file.text() : this.text.value;
+      const lines = text.split(/\r?\n/);
+      if (lines.length && lines[lines.length - 1] === '') lines.pop();
+      this.progress.max = lines.length || 1;
+      let importId = null;
+      let progress = null;
+      for (let first = 0; first < lines.length || importId === null; first += CHUNK_LINES) {
+        const chunk = lines.slice(first, first + CHUNK_LINES).join('\n');
+        progress = await api.importChunk(importId, first + 1, chunk);
+        importId = progress.import_id;
+        this.progress.value = progress.lines;
+        fieldMessage(null, this.msg, TEXT.sending(progress.lines, lines.length));
+        if (!lines.length) break;
+      }
+      this.progress.removeAttribute('value');
+      fieldMessage(null, this.msg, TEXT.saving(progress.rules));
+      const result = await api.importCommit(importId, list, create);
+      this.progress.value = this.progress.max;
+      this.show(result.report);
+      fieldMessage(null, this.msg, TEXT.done(result.report.added, result.report.list), 'ok');
+      toast(TEXT.toast(result.report.added, result.report.list));
+      this.file.value = '';
+      this.text.value = '';
+      this.name.value = '';
+      this.changed(result.config);
+      this.target.value = result.report.list;
+      this.showName();
+    } catch (err) {
+      fieldMessage(null, this.msg, errorText(err), 'error');
+    } finally {
+      this.busy = false;
+      this.start.disabled = false;
+      this.progress.hidden = true;
+    }
+  }
+
+  show(r) {
+    const facts = document.createElement('ul');
+    facts.className = 'import-facts';
+    const items = [TEXT.lines(r.lines)];
+    if (r.duplicates) items.push(TEXT.duplicates(r.duplicates));
+    if (r.already) items.push(TEXT.already(r.already));
+    if (r.comments) items.push(TEXT.comments(r.comments));
+    if (r.not_blocks) items.push(TEXT.notBlocks(r.not_blocks));
+    items.push(r.invalid_count ? TEXT.invalid(r.invalid_count) : TEXT.none);
+    facts.append(...items.map((text) => {
+      const li = document.createElement('li');
+      li.textContent = text;
+      return li;
+    }));
+    this.report.replaceChildren(facts);
+    if (r.invalid.length) {
+      const ol = document.createElement('ol');
+      ol.className = 'invalid-lines';
+      ol.id = 'import-invalid';
+      for (const line of r.invalid.slice(0, MAX_INVALID_SHOWN)) {
+        const li = document.createElement('li');
+        li.dataset.line = String(line.line);
+        const where = document.createElement('span');
+        where.className = 'where';
+        where.textContent = TEXT.line(line.line);
+        const code = document.createElement('code');
+        code.textContent = line.text;
+        const why = document.createElement('span');
+        why.className = 'why';
+        why.textContent = line.reason;
+        li.append(where, code, why);
+        ol.append(li);
+      }
+      this.report.append(ol);
+      if (r.invalid_count > r.invalid.length) {
+        const more = document.createElement('p');
+        more.className = 'help';
+        more.textContent = TEXT.invalidMore(r.invalid_count - r.invalid.length);
+        this.report.append(more);
+      }
+    }
+  }
+}
