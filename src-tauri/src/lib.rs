@@ -88,14 +88,7 @@ pub fn builder<R: Runtime>(builder: Builder<R>) -> Builder<R> {
             commands::family::export_history,
             commands::family::set_history_days,
         ])
-        .on_window_event(|window, event| {
-            // An unlock belongs to the window it was given to: closing it locks again.
-            if let WindowEvent::Destroyed = event {
-                if let Some(state) = window.app_handle().try_state::<AppState>() {
-                    state.grants.revoke(window.label());
-                }
-            }
-        })
+        .on_window_event(on_window_event)
         .setup(|app| {
             events::spawn_forwarder(app.handle().clone());
             history::spawn_recorder(app.handle().clone());
@@ -107,6 +100,15 @@ pub fn builder<R: Runtime>(builder: Builder<R>) -> Builder<R> {
             });
             Ok(())
         })
+}
+
+/// An unlock belongs to the window it was given to: closing the window locks again.
+pub fn on_window_event<R: Runtime>(window: &tauri::Window<R>, event: &WindowEvent) {
+    if let WindowEvent::Destroyed = event {
+        if let Some(state) = window.app_handle().try_state::<AppState>() {
+            state.grants.revoke(window.label());
+        }
+    }
 }
 
 /// Keeps the system proxy in line with the config and the engine: pointed at a running proxy

@@ -24,7 +24,7 @@ const TEXT = {
   lines: (n) => `${count(n)} lines read.`,
   duplicates: (n) => `${count(n)} repeated in the file, merged.`,
   already: (n) => `${count(n)} already in the list.`,
-  comments: (n) => `${count(n)} comment lines.`,
+  comments: (n) => (n === 1 ? '1 comment line.' : `${count(n)} comment lines.`),
   notBlocks: (n) => `${count(n)} entries that block nothing (such as localhost), skipped.`,
   invalid: (n) => `${count(n)} ${n === 1 ? 'line' : 'lines'} could not be read:`,
   invalidMore: (n) => `… and ${count(n)} more.`,

@@ -664,3 +664,29 @@ fn the_tamper_log_records_switching_protection_off_and_quitting() {
     assert_eq!(entries[3]["rules"], json!(["ads.example"]));
     assert_eq!(entries[3]["list"], Value::Null);
 }
+
+#[test]
+fn what_the_tray_asks_is_handed_to_the_window_once() {
+    let t = with_pin(json!({}));
+    t.running();
+    let state = t.app.state::<AppState>();
+    state.ask_parent_later(wicket_desktop::state::ParentAction::Quit);
+    assert_eq!(t.status()["pending"], "quit");
+    assert_eq!(t.status()["pending"], Value::Null);
+    // The window then calls quit, which needs the PIN like any other way in.
+    let refused = t.invoke("quit", json!({}));
+    assert_eq!(refusal_reason(&refused).as_deref(), Some("locked"));
+}
+
+#[test]
+fn closing_a_window_ends_its_unlock() {
+    let t = with_pin(json!({}));
+    t.invoke("unlock", json!({ "pin": PIN })).unwrap();
+    assert_eq!(t.status()["lock"]["unlocked"], true);
+    // What the app does when the window is destroyed (the mock runtime sends no window events).
+    let window = t.main.as_ref().window();
+    wicket_desktop::on_window_event(&window, &tauri::WindowEvent::Destroyed);
+    assert_eq!(t.status()["lock"]["unlocked"], false);
+    let refused = t.invoke("set_enabled", json!({ "on": false }));
+    assert_eq!(refusal_reason(&refused).as_deref(), Some("locked"));
+}

@@ -12,7 +12,7 @@ use serde_json::json;
 
 use crate::common::{answers, get_via, wait_for, Origin};
 use crate::config_on_free_port;
-use crate::desktop::Desktop;
+use crate::desktop::{terminate, wait_exit, Desktop};
 use crate::switch_is_on;
 use crate::webdriver::Session;
 
@@ -222,7 +222,7 @@ fn an_imported_hosts_file_blocks_a_real_request() {
         facts.contains(&"1 repeated in the file, merged.".to_string()),
         "{facts:?}"
     );
-    assert!(facts.contains(&"1 comment lines.".to_string()), "{facts:?}");
+    assert!(facts.contains(&"1 comment line.".to_string()), "{facts:?}");
     assert!(
         facts.contains(&"1 line could not be read:".to_string()),
         "{facts:?}"
@@ -397,4 +397,47 @@ fn the_history_shows_blocked_attempts_to_the_parent_and_exports_them() {
     );
     assert!(csv.contains(",visited,127.0.0.1,2,10,,\n"), "{csv}");
     s.end();
+}
+
+#[test]
+fn with_a_pin_closing_the_window_does_not_quit_and_a_kill_is_in_the_tamper_log() {
+    let desktop = Desktop::new();
+    let hash = wicket_desktop::pin::hash(PIN).unwrap();
+    let addr = config_on_free_port(&desktop, json!({ "app": { "pin": hash } }));
+    let mut app = desktop.launch("app", &[]);
+    wait_for("the proxy", || answers(addr).then_some(()));
+    let window = wait_for("the window", || {
+        desktop.visible_windows("Wicket").into_iter().next()
+    });
+    // No tray here: without a PIN closing the window quits; with one, Wicket stays.
+    desktop.close_window(&window);
+    wait_for("the window to close", || {
+        desktop.visible_windows("Wicket").is_empty().then_some(())
+    });
+    wait_for("the log line", || {
+        desktop
+            .log("app")
+            .contains("with a PIN set Wicket keeps running")
+            .then_some(())
+    });
+    assert!(app.try_wait().unwrap().is_none(), "the app quit");
+    assert!(answers(addr));
+    // A second launch brings the window back.
+    let mut second = desktop.launch("second", &[]);
+    assert_eq!(wait_exit(&mut second, "the second launch to exit"), Some(0));
+    wait_for("the window back", || {
+        desktop.visible_windows("Wicket").into_iter().next()
+    });
+    // A kill (a logout, `kill`) cannot be stopped by a PIN, but it is recorded.
+    terminate(app.id());
+    assert_eq!(wait_exit(&mut app, "the app to quit"), Some(0));
+    assert!(!answers(addr));
+    let history = wicket_desktop::history::History::open(Some(&desktop.history_file()));
+    let last = &history.tamper(1).unwrap()[0];
+    assert_eq!(
+        last.what,
+        wicket_desktop::tamper::Reduced::Quit {
+            via: wicket_desktop::tamper::Via::Signal
+        }
+    );
 }
