@@ -702,7 +702,10 @@ mod tests {
         assert_eq!(config.app["language"], "zh-CN");
         let again = Config::parse(&config.to_json()).unwrap();
         assert_eq!(again.app, config.app);
-        assert!(Config::parse(r#"{"app": []}"#).is_err(), "app must be an object");
+        assert!(
+            Config::parse(r#"{"app": []}"#).is_err(),
+            "app must be an object"
+        );
     }
 
     #[test]
