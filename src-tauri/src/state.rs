@@ -131,6 +131,11 @@ impl AppState {
         self.config.borrow().clone()
     }
 
+    /// Reads the config in force without copying it (a named list may hold 100 000 rules).
+    pub fn read_config<T>(&self, read: impl FnOnce(&Config) -> T) -> T {
+        read(&self.config.borrow())
+    }
+
     /// The config as the window sees it (lists with whether they are in force now).
     pub fn view(&self) -> ConfigView {
         let policy = self.engine.policy();

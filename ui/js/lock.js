@@ -102,7 +102,8 @@ export class ParentLock {
     this.why.textContent = TEXT.why[command] || TEXT.why.other;
     this.input.value = '';
     fieldMessage(this.input, this.msg, '');
-    this.countdown(this.view.wait_secs);
+    // A wait the app still imposes is said at the first try.
+    this.countdown(0);
     this.dialog.showModal();
     this.input.focus();
     return promise;

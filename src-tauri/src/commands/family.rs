@@ -94,13 +94,11 @@ pub async fn list_rules(
     name: String,
     query: String,
 ) -> Result<RulesPage, Error> {
-    let config = state.config();
-    let list = config
-        .lists
-        .iter()
-        .find(|l| l.name == name)
-        .ok_or_else(|| format!("There is no list named {name:?}."))?;
-    Ok(lists::page(list, &query))
+    let page = state.read_config(|c| {
+        let list = c.lists.iter().find(|l| l.name == name);
+        list.map(|l| lists::page(l, &query))
+    });
+    Ok(page.ok_or_else(|| format!("There is no list named {name:?}."))?)
 }
 
 /// Adds rules to a list (one, or many pasted); each refusal keeps the engine's reason.
