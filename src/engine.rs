@@ -29,6 +29,19 @@ use crate::upstream::{Pool, SelfAddr};
 /// looked at (a list switching on or off takes effect within this time).
 const HOUSEKEEPING_INTERVAL: Duration = Duration::from_secs(5);
 
+/// The time schedules are evaluated at: the local clock, unless a test pinned it.
+#[derive(Default)]
+struct Clock {
+    pinned: Mutex<Option<WeekTime>>,
+}
+
+impl Clock {
+    fn now(&self) -> WeekTime {
+        let pinned = *self.pinned.lock().unwrap_or_else(|e| e.into_inner());
+        pinned.unwrap_or_else(WeekTime::now)
+    }
+}
+
 /// Rebuilds the policy when a schedule has switched a named list on or off since it was built.
 fn follow_schedules(shared: &Shared, config: &Mutex<Config>, now: WeekTime) {
     let config = config.lock().unwrap_or_else(|e| e.into_inner());
@@ -112,6 +125,8 @@ struct Inner {
     running: tokio::sync::Mutex<Option<Running>>,
     state: watch::Sender<EngineState>,
     aggregator_started: AtomicBool,
+    /// What "now" is for the schedules (shared with the housekeeping task).
+    clock: Arc<Clock>,
 }
 
 impl Engine {
@@ -131,6 +146,7 @@ impl Engine {
                 running: tokio::sync::Mutex::new(None),
                 state: watch::channel(EngineState::Stopped).0,
                 aggregator_started: AtomicBool::new(false),
+                clock: Arc::default(),
             }),
         }
     }
@@ -142,16 +158,25 @@ impl Engine {
         // the new policy is in.
         let mut current = self.inner.config.lock().unwrap_or_else(|e| e.into_inner());
         let shared = &self.inner.shared;
-        shared.policy.store(Arc::new(Policy::from_config(config)));
+        shared
+            .policy
+            .store(Arc::new(Policy::at(config, self.inner.clock.now())));
         shared
             .settings
             .store(Arc::new(Settings::from_config(config)));
         *current = config.clone();
     }
 
-    /// Re-evaluates the schedules as if it were `at` (the engine does this with the local time
-    /// every few seconds by itself): lists switch on or off for every connection at once.
+    /// Stops the clock at `at` and re-evaluates the schedules: lists switch on or off for every
+    /// connection at once, and stay as `at` says (tests). Otherwise the engine follows the local
+    /// time by itself, every few seconds.
     pub fn follow_schedules_at(&self, at: WeekTime) {
+        *self
+            .inner
+            .clock
+            .pinned
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = Some(at);
         follow_schedules(&self.inner.shared, &self.inner.config, at);
     }
 
@@ -171,7 +196,11 @@ impl Engine {
             self.inner.shared.hub.spawn_aggregator();
         }
         // Schedules may have moved on while the engine was stopped.
-        follow_schedules(&self.inner.shared, &self.inner.config, WeekTime::now());
+        follow_schedules(
+            &self.inner.shared,
+            &self.inner.config,
+            self.inner.clock.now(),
+        );
         let (address, max_connections) = {
             let config = self.inner.config.lock().unwrap_or_else(|e| e.into_inner());
             (config.listen, config.max_connections)
@@ -204,6 +233,7 @@ impl Engine {
         ));
         let shared = self.inner.shared.clone();
         let config = self.inner.config.clone();
+        let clock = self.inner.clock.clone();
         let housekeeping = shutdown.clone();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(HOUSEKEEPING_INTERVAL);
@@ -211,7 +241,7 @@ impl Engine {
                 tokio::select! {
                     _ = tick.tick() => {
                         shared.pool.sweep();
-                        follow_schedules(&shared, &config, WeekTime::now());
+                        follow_schedules(&shared, &config, clock.now());
                     }
                     _ = housekeeping.cancelled() => return,
                 }
