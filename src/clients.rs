@@ -11,6 +11,8 @@ use std::str::FromStr;
 
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 
+use crate::i18n::Message;
+use crate::messages as msg;
 use crate::rules::canonical_ip;
 
 /// One allowlist entry: a network in canonical form (host bits cleared).
@@ -21,7 +23,7 @@ pub struct ClientNet(IpNet);
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ClientNetError {
     pub input: String,
-    pub reason: String,
+    pub reason: Message,
 }
 
 impl fmt::Display for ClientNetError {
@@ -40,30 +42,36 @@ impl ClientNet {
     /// `192.168.1.0/24`, `10.0.0.7`, `::1`, `fd00::/8`. Host bits after the prefix are cleared,
     /// so `192.168.1.5/24` means `192.168.1.0/24`.
     pub fn parse(input: &str) -> Result<ClientNet, ClientNetError> {
-        let fail = |reason: String| ClientNetError {
+        let fail = |reason: Message| ClientNetError {
             input: input.to_string(),
             reason,
         };
         let text = input.trim();
         if text.is_empty() {
-            return Err(fail("an entry cannot be empty".into()));
+            return Err(fail(Message::new(&msg::CLIENT_EMPTY)));
         }
         let net = match text.split_once('/') {
             Some((addr, prefix)) => {
-                let ip = parse_addr(addr)
-                    .ok_or_else(|| fail(format!("{addr:?} is not an IPv4 or IPv6 address")))?;
-                let len: u8 = prefix
-                    .parse()
-                    .map_err(|_| fail(format!("{prefix:?} is not a prefix length")))?;
+                let ip = parse_addr(addr).ok_or_else(|| {
+                    fail(
+                        Message::new(&msg::CLIENT_NOT_AN_ADDRESS)
+                            .with("address", format!("{addr:?}")),
+                    )
+                })?;
+                let len: u8 = prefix.parse().map_err(|_| {
+                    fail(
+                        Message::new(&msg::CLIENT_NOT_A_PREFIX)
+                            .with("prefix", format!("{prefix:?}")),
+                    )
+                })?;
                 IpNet::new(ip, len).map_err(|_| {
                     let max = if ip.is_ipv4() { 32 } else { 128 };
-                    fail(format!("the prefix length must be 0 to {max}"))
+                    fail(Message::new(&msg::CLIENT_PREFIX_RANGE).with("max", max))
                 })?
             }
             None => {
-                let ip = parse_addr(text).ok_or_else(|| {
-                    fail("expected an IP address or a network like 192.168.1.0/24".into())
-                })?;
+                let ip =
+                    parse_addr(text).ok_or_else(|| fail(Message::new(&msg::CLIENT_EXPECTED)))?;
                 IpNet::from(ip)
             }
         };

@@ -16,6 +16,8 @@ use std::time::Duration;
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::clients::ClientNet;
+use crate::i18n::Message;
+use crate::messages as msg;
 use crate::rules::Rule;
 use crate::schedule::Window;
 
@@ -291,7 +293,7 @@ impl ConnectPorts {
     }
 
     /// Parses the CLI form: `any` or a comma-separated list (`443,8443`).
-    pub fn parse(text: &str) -> Result<ConnectPorts, String> {
+    pub fn parse(text: &str) -> Result<ConnectPorts, Message> {
         let text = text.trim();
         if text.eq_ignore_ascii_case("any") {
             return Ok(ConnectPorts::Any);
@@ -306,9 +308,9 @@ impl ConnectPorts {
                     }
                 }
                 _ => {
-                    return Err(format!(
-                    "{part:?} is not a port (expected 1-65535, a comma-separated list, or 'any')"
-                ))
+                    return Err(
+                        Message::new(&msg::PORTS_NOT_A_PORT).with("part", format!("{part:?}"))
+                    )
                 }
             }
         }
@@ -368,12 +370,12 @@ pub fn default_bypass() -> Vec<String> {
 }
 
 /// Checks a bypass entry: what a system proxy setting and a PAC file can use.
-pub fn check_bypass(entry: &str) -> Result<(), String> {
+pub fn check_bypass(entry: &str) -> Result<(), Message> {
     if entry.is_empty() {
-        return Err("a bypass entry cannot be empty".into());
+        return Err(Message::new(&msg::BYPASS_EMPTY));
     }
     if entry.len() > 253 {
-        return Err("a bypass entry is at most 253 characters long".into());
+        return Err(Message::new(&msg::BYPASS_TOO_LONG));
     }
     if entry == "<local>" {
         return Ok(());
@@ -382,16 +384,12 @@ pub fn check_bypass(entry: &str) -> Result<(), String> {
         .chars()
         .find(|c| !(c.is_ascii_alphanumeric() || "-._*:/[]".contains(*c)))
     {
-        return Err(format!(
-            "{bad:?} cannot appear in a bypass entry (write a host name, an address, a network like 10.0.0.0/8, or <local>)"
-        ));
+        return Err(Message::new(&msg::BYPASS_BAD_CHAR).with("char", format!("{bad:?}")));
     }
     if let Some((net, _)) = entry.split_once('/') {
         crate::clients::ClientNet::parse(entry).map_err(|e| e.reason)?;
         if net.contains(':') {
-            return Err(
-                "IPv6 networks cannot be bypassed by a PAC file; list addresses instead".into(),
-            );
+            return Err(Message::new(&msg::BYPASS_IPV6_NET));
         }
     }
     Ok(())

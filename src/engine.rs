@@ -19,6 +19,8 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::config::Config;
+use crate::i18n::Message;
+use crate::messages as msg;
 use crate::policy::Policy;
 use crate::schedule::WeekTime;
 use crate::server::{accept_loop, Listener, Settings, Shared};
@@ -65,7 +67,7 @@ pub enum EngineState {
     },
     /// The last start failed (the address is in use, say); the message says why.
     Failed {
-        error: String,
+        error: Message,
     },
 }
 
@@ -76,26 +78,24 @@ pub struct StartError {
     pub source: io::Error,
 }
 
+impl StartError {
+    /// Why, for the person who chose the address.
+    pub fn message(&self) -> Message {
+        let entry = match self.source.kind() {
+            io::ErrorKind::AddrInUse => &msg::LISTEN_IN_USE,
+            io::ErrorKind::AddrNotAvailable => &msg::LISTEN_NO_SUCH_ADDRESS,
+            io::ErrorKind::PermissionDenied => &msg::LISTEN_PERMISSION,
+            _ => &msg::LISTEN_OTHER,
+        };
+        Message::new(entry)
+            .with("address", self.address)
+            .with("detail", &self.source)
+    }
+}
+
 impl std::fmt::Display for StartError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.source.kind() {
-            io::ErrorKind::AddrInUse => write!(
-                f,
-                "cannot listen on {}: the address is already in use (is another proxy running?)",
-                self.address
-            ),
-            io::ErrorKind::AddrNotAvailable => write!(
-                f,
-                "cannot listen on {}: this computer has no such address",
-                self.address
-            ),
-            io::ErrorKind::PermissionDenied => write!(
-                f,
-                "cannot listen on {}: permission denied (ports below 1024 need privileges)",
-                self.address
-            ),
-            _ => write!(f, "cannot listen on {}: {}", self.address, self.source),
-        }
+        self.message().fmt(f)
     }
 }
 
@@ -210,7 +210,7 @@ impl Engine {
             Err(source) => {
                 let err = StartError { address, source };
                 self.set_state(EngineState::Failed {
-                    error: err.to_string(),
+                    error: err.message(),
                 });
                 return Err(err);
             }

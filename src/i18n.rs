@@ -1,8 +1,20 @@
-//! The languages of the pages Wicket shows in a browser (blocked sites, errors, the page about
-//! itself): English and Simplified Chinese, chosen by the browser's `Accept-Language`.
+//! Wicket's languages, English and Simplified Chinese, and the two ways its texts come in them.
 //!
-//! Each language is one [`Texts`] value. A missing text is a compile error, not a blank on a
-//! page; placeholders (`{host}`, `{rule}`...) are filled in and escaped by `pages`.
+//! - The pages Wicket shows in a browser (blocked sites, errors, the page about itself), in the
+//!   language of the browser's `Accept-Language`: each language is one [`Texts`] value.
+//!   Placeholders (`{host}`, `{rule}`...) are filled in and escaped by `pages`.
+//! - Sentences for the person at the keyboard (why an entry was refused, why the proxy cannot
+//!   listen): a [`Message`] is an [`Entry`] of a catalogue (the engine's is
+//!   [`crate::messages`]) with its values. It says itself in English through `Display` (the
+//!   command line, logs) and in any language through [`Message::text`]; serialized, it carries
+//!   every language, so a window picks its own.
+//!
+//! Either way a missing translation is a compile error, not a blank.
+
+use std::fmt;
+
+use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
 
 use crate::error::ErrorKind;
 
@@ -73,6 +85,148 @@ impl Lang {
             Lang::En => &EN,
             Lang::Zh => &ZH,
         }
+    }
+}
+
+impl fmt::Display for Lang {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.tag())
+    }
+}
+
+/// One sentence of a catalogue, in every language side by side (see [`catalogue!`]).
+/// Placeholders are `{name}`; values are filled in as they are, so quote them beforehand.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Entry {
+    /// The entry's name in its catalogue, for tests and logs.
+    pub key: &'static str,
+    pub en: &'static str,
+    pub zh: &'static str,
+}
+
+impl Entry {
+    pub fn get(&self, lang: Lang) -> &'static str {
+        match lang {
+            Lang::En => self.en,
+            Lang::Zh => self.zh,
+        }
+    }
+}
+
+/// Declares catalogue entries: `NAME { en: "...", zh: "..." }`, each a `pub static` [`Entry`],
+/// and `ALL`, every entry of the catalogue (for the checks on translations).
+#[macro_export]
+macro_rules! catalogue {
+    ($($(#[$doc:meta])* $name:ident { en: $en:expr, zh: $zh:expr $(,)? })*) => {
+        $(
+            $(#[$doc])*
+            pub static $name: $crate::i18n::Entry = $crate::i18n::Entry {
+                key: stringify!($name),
+                en: $en,
+                zh: $zh,
+            };
+        )*
+        /// Every entry of this catalogue.
+        pub static ALL: &[&$crate::i18n::Entry] = &[$(&$name),*];
+    };
+}
+
+/// A sentence for a person: a catalogue [`Entry`] and the values of its placeholders. A value
+/// may be a message itself, said in the same language.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Message {
+    entry: &'static Entry,
+    values: Vec<(&'static str, Value)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Value {
+    Text(String),
+    Message(Message),
+}
+
+impl Message {
+    pub fn new(entry: &'static Entry) -> Message {
+        Message {
+            entry,
+            values: Vec::new(),
+        }
+    }
+
+    /// Fills `{name}` with `value`.
+    pub fn with(mut self, name: &'static str, value: impl fmt::Display) -> Message {
+        self.values.push((name, Value::Text(value.to_string())));
+        self
+    }
+
+    /// Fills `{name}` with another message, said in the same language.
+    pub fn with_message(mut self, name: &'static str, message: Message) -> Message {
+        self.values.push((name, Value::Message(message)));
+        self
+    }
+
+    /// The catalogue entry (which sentence this is).
+    pub fn entry(&self) -> &'static Entry {
+        self.entry
+    }
+
+    /// The sentence in `lang`. Placeholders are filled in one pass, so a value that looks like
+    /// a placeholder stays as it is; one without a value is left as written.
+    pub fn text(&self, lang: Lang) -> String {
+        let template = self.entry.get(lang);
+        let mut text = String::with_capacity(template.len() + 32);
+        let mut rest = template;
+        while let Some(open) = rest.find('{') {
+            text.push_str(&rest[..open]);
+            let after = &rest[open + 1..];
+            let value = after.find('}').and_then(|close| {
+                let name = &after[..close];
+                let (_, value) = self.values.iter().find(|(n, _)| *n == name)?;
+                Some((close, value))
+            });
+            match value {
+                Some((close, Value::Text(t))) => {
+                    text.push_str(t);
+                    rest = &after[close + 1..];
+                }
+                Some((close, Value::Message(m))) => {
+                    text.push_str(&m.text(lang));
+                    rest = &after[close + 1..];
+                }
+                None => {
+                    text.push('{');
+                    rest = after;
+                }
+            }
+        }
+        text.push_str(rest);
+        text
+    }
+}
+
+impl From<&'static Entry> for Message {
+    fn from(entry: &'static Entry) -> Message {
+        Message::new(entry)
+    }
+}
+
+/// English, as the command line and the logs say it.
+impl fmt::Display for Message {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text(Lang::En))
+    }
+}
+
+impl std::error::Error for Message {}
+
+/// `{"en": "...", "zh-CN": "..."}`: every language, so that a window shows its own.
+impl Serialize for Message {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(Lang::ALL.len()))?;
+        for lang in Lang::ALL {
+            map.serialize_entry(lang.tag(), &self.text(lang))?;
+        }
+        map.end()
     }
 }
 
@@ -244,6 +398,52 @@ mod tests {
                 );
             }
         }
+    }
+
+    crate::catalogue! {
+        GREETING { en: "{who} blocked {site}", zh: "{who}屏蔽了 {site}" }
+        BECAUSE { en: "not saved: {why}", zh: "未保存：{why}" }
+    }
+
+    #[test]
+    fn a_message_fills_its_values_in_each_language() {
+        let m = Message::new(&GREETING)
+            .with("who", "Mum")
+            .with("site", "tiktok.com");
+        assert_eq!(m.text(Lang::En), "Mum blocked tiktok.com");
+        assert_eq!(m.text(Lang::Zh), "Mum屏蔽了 tiktok.com");
+        assert_eq!(m.to_string(), "Mum blocked tiktok.com");
+        assert_eq!(ALL.len(), 2);
+    }
+
+    #[test]
+    fn a_nested_message_is_said_in_the_same_language() {
+        let inner = Message::new(&GREETING).with("who", "A").with("site", "b");
+        let m = Message::new(&BECAUSE).with_message("why", inner);
+        assert_eq!(m.text(Lang::Zh), "未保存：A屏蔽了 b");
+        assert_eq!(
+            serde_json::to_value(&m).unwrap(),
+            serde_json::json!({"en": "not saved: A blocked b", "zh-CN": "未保存：A屏蔽了 b"})
+        );
+    }
+
+    #[test]
+    fn values_that_look_like_placeholders_stay_as_they_are() {
+        let m = Message::new(&GREETING)
+            .with("who", "{site}")
+            .with("site", "{x");
+        assert_eq!(m.text(Lang::En), "{site} blocked {x");
+        let missing = Message::new(&GREETING).with("who", "A");
+        assert_eq!(missing.text(Lang::En), "A blocked {site}");
+    }
+
+    #[test]
+    fn engine_errors_come_in_chinese_too() {
+        let err = crate::Rule::parse("bad..example").unwrap_err();
+        assert!(err.reason.text(Lang::En).contains("empty label"));
+        assert!(err.reason.text(Lang::Zh).contains("空的部分"));
+        let err = crate::ClientNet::parse("10.0.0.0/40").unwrap_err();
+        assert_eq!(err.reason.text(Lang::Zh), "前缀长度必须在 0 到 32 之间");
     }
 
     #[test]

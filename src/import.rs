@@ -6,6 +6,7 @@
 
 use std::collections::HashSet;
 
+use crate::i18n::Message;
 use crate::rules::Rule;
 
 /// Invalid lines listed in full; beyond this only counted (a wrong file may have millions).
@@ -35,7 +36,7 @@ pub struct InvalidLine {
     /// 1-based.
     pub line: usize,
     pub text: String,
-    pub reason: String,
+    pub reason: Message,
 }
 
 /// Names a hosts file maps for the system itself, not to block anything.
@@ -201,7 +202,7 @@ mod tests {
         assert_eq!(texts(&import), ["good.test", "also"]);
         assert_eq!(import.invalid_count, 2);
         assert_eq!(import.invalid[0].line, 2);
-        assert!(import.invalid[0].reason.contains("empty label"));
+        assert!(import.invalid[0].reason.to_string().contains("empty label"));
         assert_eq!(import.invalid[1].line, 3);
         assert_eq!(import.invalid[1].text, "0.0.0.0 also bad!");
         assert_eq!(import.comments, 1);

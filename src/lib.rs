@@ -15,6 +15,7 @@
 //! - [`schedule`]: when a named list is in force; [`import`]: reading published blocklists;
 //! - [`config`]: the JSON config file; [`stats`]: counters and events;
 //! - [`pages`]: the pages Wicket answers with itself, in the languages of [`i18n`];
+//!   [`messages`]: the sentences it says elsewhere (refused entries, listen failures), in them too;
 //!   [`error`]: error kinds and status codes;
 //! - [`accesslog`]: one log line per request, as the CLI prints them; [`sys`]: OS limits;
 //! - [`sysproxy`]: the OS proxy settings pointed at Wicket, and the user's own given back.
@@ -29,6 +30,7 @@ pub mod forward;
 pub mod http;
 pub mod i18n;
 pub mod import;
+pub mod messages;
 pub mod pages;
 pub mod policy;
 pub mod rules;
@@ -45,6 +47,7 @@ pub use clients::{ClientAllowlist, ClientNet};
 pub use config::{Config, ConfigError, ConnectPorts};
 pub use engine::{Engine, EngineState, StartError};
 pub use error::{ErrorKind, ProxyError};
+pub use i18n::{Lang, Message};
 pub use policy::{Decision, Policy};
 pub use rules::{Rule, RuleSet};
 pub use stats::{Event, RequestRecord, StatsSnapshot, Verdict};

@@ -17,6 +17,9 @@ use std::str::FromStr;
 
 use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 
+use crate::i18n::Message;
+use crate::messages as msg;
+
 /// The longest host name DNS allows (RFC 1035), in its dotted text form.
 const MAX_DOMAIN_LEN: usize = 253;
 /// The longest label DNS allows.
@@ -37,13 +40,13 @@ pub enum Rule {
     Regex(Regex),
 }
 
-/// Why a rule could not be parsed; the message is shown to the user as it is.
+/// Why a rule could not be parsed; the reason is shown to the user as it is.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RuleError {
     /// The rule as the user wrote it.
     pub input: String,
     /// What is wrong with it, in a sentence.
-    pub reason: String,
+    pub reason: Message,
 }
 
 impl fmt::Display for RuleError {
@@ -58,55 +61,56 @@ impl Rule {
     /// Parses a rule as a user writes it. A pasted URL (`https://www.example.com/page`) is taken
     /// as its host, since that is what anyone pasting one means.
     pub fn parse(input: &str) -> Result<Rule, RuleError> {
-        let fail = |reason: &str| RuleError {
+        let fail = |reason: Message| RuleError {
             input: input.to_string(),
-            reason: reason.to_string(),
+            reason,
         };
         let text = input.trim();
         if text.is_empty() {
-            return Err(fail("a rule cannot be empty"));
+            return Err(fail(Message::new(&msg::RULE_EMPTY)));
         }
         if let Some(pattern) = text.strip_prefix("re:") {
             if pattern.is_empty() {
-                return Err(fail("the regular expression after 're:' is empty"));
+                return Err(fail(Message::new(&msg::RULE_REGEX_EMPTY)));
             }
             return RegexBuilder::new(pattern)
                 .size_limit(REGEX_SIZE_LIMIT)
                 .build()
                 .map(Rule::Regex)
-                .map_err(|e| fail(&format!("bad regular expression: {}", first_line(&e))));
+                .map_err(|e| {
+                    fail(Message::new(&msg::RULE_REGEX_BAD).with("detail", first_line(&e)))
+                });
         }
         if let Some((_scheme, rest)) = text.split_once("://") {
             let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
             let authority = authority.rsplit('@').next().unwrap_or("");
-            let host = strip_port(authority).ok_or_else(|| fail("the URL has no host"))?;
-            return Rule::parse_host_rule(host).map_err(|reason| fail(&reason));
+            let host =
+                strip_port(authority).ok_or_else(|| fail(Message::new(&msg::RULE_URL_NO_HOST)))?;
+            return Rule::parse_host_rule(host).map_err(fail);
         }
-        Rule::parse_host_rule(text).map_err(|reason| fail(&reason))
+        Rule::parse_host_rule(text).map_err(fail)
     }
 
-    fn parse_host_rule(text: &str) -> Result<Rule, String> {
+    fn parse_host_rule(text: &str) -> Result<Rule, Message> {
         if let Some(ip) = parse_ip_literal(text) {
             return Ok(Rule::Ip(ip));
         }
         if text.contains(char::is_whitespace) {
-            return Err("a rule cannot contain spaces (one rule per entry)".into());
+            return Err(Message::new(&msg::RULE_SPACES));
         }
         if text.contains('/') {
-            return Err("write just the site's name, without a path".into());
+            return Err(Message::new(&msg::RULE_PATH));
         }
         if let Some((host, port)) = text.rsplit_once(':') {
             if !host.contains(':') && !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(format!(
-                    "rules match every port; write the rule without ':{port}'"
-                ));
+                return Err(Message::new(&msg::RULE_PORT).with("port", port));
             }
         }
         if let Some(domain) = text.strip_prefix("*.") {
             return Ok(Rule::Subdomains(normalize_domain(domain)?.into()));
         }
         if text.contains('*') {
-            return Err("'*' is allowed only as a leading '*.' (as in *.example.com)".into());
+            return Err(Message::new(&msg::RULE_STAR));
         }
         Ok(Rule::Domain(normalize_domain(text)?.into()))
     }
@@ -339,43 +343,34 @@ fn strip_port(authority: &str) -> Option<&str> {
 }
 
 /// Checks a domain name and returns it lower case without its trailing dot.
-fn normalize_domain(text: &str) -> Result<String, String> {
+fn normalize_domain(text: &str) -> Result<String, Message> {
     let domain = text.strip_suffix('.').unwrap_or(text).to_ascii_lowercase();
     if domain.is_empty() {
-        return Err("the domain is empty".into());
+        return Err(Message::new(&msg::DOMAIN_EMPTY));
     }
     if !domain.is_ascii() {
-        return Err(
-            "write international domain names in their xn-- form (as the browser's address bar shows on copy)"
-                .into(),
-        );
+        return Err(Message::new(&msg::DOMAIN_NOT_ASCII));
     }
     if domain.len() > MAX_DOMAIN_LEN {
-        return Err(format!(
-            "a domain is at most {MAX_DOMAIN_LEN} characters long"
-        ));
+        return Err(Message::new(&msg::DOMAIN_TOO_LONG).with("max", MAX_DOMAIN_LEN));
     }
     for label in domain.split('.') {
         if label.is_empty() {
-            return Err(
-                "the domain has an empty label (two dots in a row, or a leading dot)".into(),
-            );
+            return Err(Message::new(&msg::DOMAIN_EMPTY_LABEL));
         }
         if label.len() > MAX_LABEL_LEN {
-            return Err(format!(
-                "a part between dots is at most {MAX_LABEL_LEN} characters long"
-            ));
+            return Err(Message::new(&msg::DOMAIN_LABEL_TOO_LONG).with("max", MAX_LABEL_LEN));
         }
         if let Some(bad) = label
             .chars()
             .find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_'))
         {
-            return Err(format!("{bad:?} is not allowed in a domain name"));
+            return Err(Message::new(&msg::DOMAIN_BAD_CHAR).with("char", format!("{bad:?}")));
         }
     }
     let last = domain.rsplit('.').next().unwrap_or("");
     if last.bytes().all(|b| b.is_ascii_digit()) {
-        return Err("this is neither a domain name nor a complete IP address".into());
+        return Err(Message::new(&msg::DOMAIN_NUMERIC));
     }
     Ok(domain)
 }

@@ -9,6 +9,9 @@
 use std::fmt;
 use std::str::FromStr;
 
+use crate::i18n::Message;
+use crate::messages as msg;
+
 /// A moment of the week, in local time: what a schedule is evaluated against.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct WeekTime {
@@ -63,7 +66,7 @@ impl Window {
         }
     }
 
-    pub fn parse(text: &str) -> Result<Window, String> {
+    pub fn parse(text: &str) -> Result<Window, Message> {
         let text = text.trim();
         let lower = text.to_ascii_lowercase();
         let (days, times) = if let Some(rest) = lower
@@ -73,7 +76,7 @@ impl Window {
             (0x7f, rest.trim())
         } else {
             let (days, rest) = lower.split_once(char::is_whitespace).ok_or_else(|| {
-                format!("{text:?} needs days and times, as in \"Mon-Fri 16:00-19:00\"")
+                Message::new(&msg::WINDOW_NEEDS_DAYS).with("text", format!("{text:?}"))
             })?;
             (parse_days(days)?, rest.trim())
         };
@@ -82,27 +85,27 @@ impl Window {
         } else if let Some(until) = times.strip_prefix("before") {
             (0, parse_time(until.trim())?)
         } else {
-            let (a, b) = times
-                .split_once('-')
-                .ok_or_else(|| format!("{times:?} is not a time range such as 16:00-19:00"))?;
+            let (a, b) = times.split_once('-').ok_or_else(|| {
+                Message::new(&msg::WINDOW_NOT_A_RANGE).with("text", format!("{times:?}"))
+            })?;
             (parse_time(a.trim())?, parse_time(b.trim())?)
         };
         if start == 1440 {
-            return Err("a window cannot start at 24:00".into());
+            return Err(Message::new(&msg::WINDOW_STARTS_AT_24));
         }
         if end == 0 && start == 0 {
-            return Err("00:00-00:00 is empty; write 00:00-24:00 for a whole day".into());
+            return Err(Message::new(&msg::WINDOW_EMPTY_DAY));
         }
         let end = if end == 0 { 1440 } else { end };
         if start == end {
-            return Err("a window must not start and end at the same time".into());
+            return Err(Message::new(&msg::WINDOW_SAME_TIME));
         }
         Ok(Window { days, start, end })
     }
 }
 
 /// A day by its name or its first three letters or more (`mon`, `tues`, `wednesday`).
-fn parse_day(name: &str) -> Result<u8, String> {
+fn parse_day(name: &str) -> Result<u8, Message> {
     const FULL: [&str; 7] = [
         "monday",
         "tuesday",
@@ -115,11 +118,11 @@ fn parse_day(name: &str) -> Result<u8, String> {
     FULL.iter()
         .position(|day| name.len() >= 3 && day.starts_with(name))
         .map(|i| i as u8)
-        .ok_or_else(|| format!("{name:?} is not a day (Mon, Tue, Wed, Thu, Fri, Sat, Sun)"))
+        .ok_or_else(|| Message::new(&msg::WINDOW_NOT_A_DAY).with("name", format!("{name:?}")))
 }
 
 /// `Mon-Fri`, `Sat,Sun`, `Mon,Wed-Fri`, `weekdays`, `weekends`.
-fn parse_days(text: &str) -> Result<u8, String> {
+fn parse_days(text: &str) -> Result<u8, Message> {
     match text {
         "weekdays" => return Ok(0x1f),
         "weekends" | "weekend" => return Ok(0x60),
@@ -143,15 +146,15 @@ fn parse_days(text: &str) -> Result<u8, String> {
         }
     }
     if days == 0 {
-        return Err("no days given".into());
+        return Err(Message::new(&msg::WINDOW_NO_DAYS));
     }
     Ok(days)
 }
 
 /// `HH:MM` (or `H`) to minutes; `24:00` is the end of the day.
-fn parse_time(text: &str) -> Result<u16, String> {
+fn parse_time(text: &str) -> Result<u16, Message> {
     let (h, m) = text.split_once(':').unwrap_or((text, "0"));
-    let bad = || format!("{text:?} is not a time such as 07:30 or 21:00");
+    let bad = || Message::new(&msg::WINDOW_NOT_A_TIME).with("text", format!("{text:?}"));
     let h: u16 = h.parse().map_err(|_| bad())?;
     let m: u16 = m.parse().map_err(|_| bad())?;
     if m >= 60 || h > 24 || (h == 24 && m != 0) {
@@ -198,7 +201,7 @@ impl fmt::Display for Window {
 }
 
 impl FromStr for Window {
-    type Err = String;
+    type Err = Message;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Window::parse(s)
     }
@@ -338,7 +341,7 @@ mod tests {
             ("every day 00:00-00:00", "00:00-24:00"),
         ] {
             let err = Window::parse(text).expect_err(text);
-            assert!(err.contains(needle), "{text}: {err}");
+            assert!(err.to_string().contains(needle), "{text}: {err}");
         }
     }
 

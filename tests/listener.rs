@@ -196,7 +196,7 @@ async fn port_in_use_gives_a_start_error_and_the_failed_state() {
     assert!(err.to_string().contains("already in use"), "{err}");
     assert!(err.to_string().contains(&addr.to_string()), "{err}");
     match &*engine.state().borrow() {
-        EngineState::Failed { error } => assert!(error.contains("in use"), "{error}"),
+        EngineState::Failed { error } => assert!(error.to_string().contains("in use"), "{error}"),
         other => panic!("expected Failed, got {other:?}"),
     }
     assert!(!engine.is_running());

@@ -336,7 +336,10 @@ fn gnome_settings_point_at_wicket_and_the_users_own_proxy_comes_back_exactly() {
         desk.gsettings_get("org.gnome.system.proxy.http", "use-authentication"),
         "false"
     );
-    assert!(applied.notes.iter().any(|n| n.contains("<local>")));
+    assert!(applied
+        .notes
+        .iter()
+        .any(|n| n.to_string().contains("<local>")));
     assert!(
         desk.has_state_file(),
         "the previous settings are saved first"

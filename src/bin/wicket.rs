@@ -109,11 +109,11 @@ fn parse_listen(text: &str) -> Result<SocketAddr, String> {
 }
 
 fn parse_rule(text: &str) -> Result<Rule, String> {
-    Rule::parse(text).map_err(|e| e.reason)
+    Rule::parse(text).map_err(|e| e.reason.to_string())
 }
 
 fn parse_client(text: &str) -> Result<ClientNet, String> {
-    ClientNet::parse(text).map_err(|e| e.reason)
+    ClientNet::parse(text).map_err(|e| e.reason.to_string())
 }
 
 impl Cli {

@@ -7,6 +7,8 @@
 use super::plan::{Setting, Settings};
 use super::tool::Tools;
 use super::{Error, Target};
+use crate::i18n::Message;
+use crate::messages as msg;
 
 const PROGRAM: &str = "gsettings";
 const PACKAGE: &str = "Debian and Ubuntu: libglib2.0-bin";
@@ -26,7 +28,7 @@ pub const KEYS: [&str; 7] = [
 ];
 
 /// What Wicket wants in each key, and remarks on what GNOME cannot take.
-pub fn wanted(target: &Target) -> (Settings, Vec<String>) {
+pub fn wanted(target: &Target) -> (Settings, Vec<Message>) {
     let mut notes = Vec::new();
     let ignore: Vec<&str> = target
         .bypass
@@ -34,11 +36,7 @@ pub fn wanted(target: &Target) -> (Settings, Vec<String>) {
         .map(String::as_str)
         .filter(|e| {
             if *e == "<local>" {
-                notes.push(
-                    "GNOME has no setting for plain host names (<local>): they go through \
-                     Wicket"
-                        .to_string(),
-                );
+                notes.push(Message::new(&msg::GNOME_NO_LOCAL));
                 false
             } else {
                 true
@@ -73,7 +71,7 @@ pub fn parse_listing(text: &str, keys: &[String]) -> Result<Settings, Error> {
                 .find_map(|line| line.strip_prefix(&prefix))
                 .map(|value| Setting::new(key.as_str(), Some(value.trim_end())))
                 .ok_or_else(|| {
-                    Error::Failed(format!(
+                    Error::failed(format!(
                         "gsettings does not know {key}: is gsettings-desktop-schemas installed?"
                     ))
                 })
@@ -127,7 +125,7 @@ impl Gsettings<'_> {
     pub fn write(&self, key: &str, value: Option<&str>) -> Result<(), Error> {
         let (schema, name) = key
             .split_once(' ')
-            .ok_or_else(|| Error::Failed(format!("{key:?} is not a gsettings key")))?;
+            .ok_or_else(|| Error::failed(format!("{key:?} is not a gsettings key")))?;
         match value {
             Some(value) => self
                 .tools
@@ -163,7 +161,7 @@ mod tests {
         assert_eq!(settings.last().unwrap().key, "org.gnome.system.proxy mode");
         assert_eq!(get("org.gnome.system.proxy mode"), "'manual'");
         assert_eq!(notes.len(), 1);
-        assert!(notes[0].contains("<local>"));
+        assert!(notes[0].to_string().contains("<local>"));
     }
 
     #[test]

@@ -7,6 +7,7 @@
 use super::plan::{Setting, Settings};
 use super::tool::Tools;
 use super::{Error, Target};
+use crate::i18n::Message;
 
 const FILE: &str = "kioslaverc";
 const GROUP: &str = "Proxy Settings";
@@ -24,7 +25,7 @@ pub const KEYS: [&str; 5] = [
 ];
 
 /// What Wicket wants in each key. KDE writes proxies as `http://host port`.
-pub fn wanted(target: &Target) -> (Settings, Vec<String>) {
+pub fn wanted(target: &Target) -> (Settings, Vec<Message>) {
     let host = if target.host.contains(':') {
         format!("[{}]", target.host)
     } else {

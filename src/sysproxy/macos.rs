@@ -10,6 +10,8 @@
 use super::plan::{Setting, Settings};
 use super::tool::Tools;
 use super::{Error, Target};
+use crate::i18n::Message;
+use crate::messages as msg;
 
 const PROGRAM: &str = "networksetup";
 const PACKAGE: &str = "part of macOS";
@@ -33,7 +35,7 @@ pub fn keys(services: &[String]) -> Vec<String> {
 }
 
 /// What Wicket wants in each key of `snapshot`, and remarks on what macOS cannot take.
-pub fn wanted(target: &Target, snapshot: &[Setting]) -> (Settings, Vec<String>) {
+pub fn wanted(target: &Target, snapshot: &[Setting]) -> (Settings, Vec<Message>) {
     let mut notes = Vec::new();
     let bypass: Vec<&str> = target
         .bypass
@@ -41,11 +43,7 @@ pub fn wanted(target: &Target, snapshot: &[Setting]) -> (Settings, Vec<String>) 
         .map(String::as_str)
         .filter(|e| {
             if *e == "<local>" {
-                notes.push(
-                    "macOS sets plain host names (<local>) apart with “Exclude simple \
-                     hostnames” in Network settings, Proxies: Wicket cannot switch it on"
-                        .to_string(),
-                );
+                notes.push(Message::new(&msg::MACOS_NO_LOCAL));
                 false
             } else {
                 true
@@ -97,7 +95,7 @@ pub fn parse_proxy(text: &str) -> Result<String, Error> {
     };
     match (field("Enabled:"), field("Server:"), field("Port:")) {
         (Some(enabled), Some(server), Some(port)) => Ok(format!("{enabled} {server}:{port}")),
-        _ => Err(Error::Failed(format!(
+        _ => Err(Error::failed(format!(
             "networksetup printed an unexpected proxy description: {}",
             text.trim()
         ))),
@@ -126,7 +124,7 @@ impl Networksetup<'_> {
     fn run(&self, args: &[&str]) -> Result<String, Error> {
         let out = self.tools.run(PROGRAM, args, PACKAGE)?;
         if out.contains("** Error") || out.contains("is not a recognized network service") {
-            return Err(Error::Failed(format!(
+            return Err(Error::failed(format!(
                 "{} failed: {}",
                 super::tool::shown(PROGRAM, args),
                 out.trim()
@@ -179,7 +177,7 @@ impl Networksetup<'_> {
         };
         let (enabled, address) = value
             .split_once(' ')
-            .ok_or_else(|| Error::Failed(format!("{value:?} is not a proxy for {key}")))?;
+            .ok_or_else(|| Error::failed(format!("{value:?} is not a proxy for {key}")))?;
         let (host, port) = address.rsplit_once(':').unwrap_or((address, "0"));
         if !host.is_empty() {
             self.run(&[set, service, host, port])?;
@@ -196,7 +194,7 @@ fn split(key: &str) -> Result<(&str, &'static str), Error> {
             return Ok((service, what));
         }
     }
-    Err(Error::Failed(format!(
+    Err(Error::failed(format!(
         "{key:?} is not a networksetup proxy key"
     )))
 }

@@ -31,6 +31,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::i18n::Message;
+use crate::messages as msg;
+
 pub use plan::{Setting, Settings};
 pub use state::{Lock, Saved};
 pub use tool::Tools;
@@ -116,17 +119,17 @@ impl Platform {
     }
 
     /// The settings Wicket changes, in words.
-    pub fn name(self) -> &'static str {
-        match self {
-            Platform::Gnome => "GNOME proxy settings (gsettings)",
-            Platform::Kde5 | Platform::Kde6 => "KDE proxy settings (kioslaverc)",
-            Platform::Windows => "Windows proxy settings",
-            Platform::Macos => "macOS network proxy settings",
-        }
+    pub fn name(self) -> Message {
+        Message::new(match self {
+            Platform::Gnome => &msg::PLATFORM_GNOME,
+            Platform::Kde5 | Platform::Kde6 => &msg::PLATFORM_KDE,
+            Platform::Windows => &msg::PLATFORM_WINDOWS,
+            Platform::Macos => &msg::PLATFORM_MACOS,
+        })
     }
 
     /// What Wicket writes instead of `snapshot`, with remarks on what the platform cannot take.
-    pub fn wanted(self, target: &Target, snapshot: &[Setting]) -> (Settings, Vec<String>) {
+    pub fn wanted(self, target: &Target, snapshot: &[Setting]) -> (Settings, Vec<Message>) {
         match self {
             Platform::Gnome => gnome::wanted(target),
             Platform::Kde5 | Platform::Kde6 => kde::wanted(target),
@@ -156,21 +159,19 @@ pub struct Unsupported {
     pub desktop: String,
 }
 
+impl Unsupported {
+    pub fn message(&self) -> Message {
+        if self.desktop.is_empty() {
+            Message::new(&msg::NO_DESKTOP)
+        } else {
+            Message::new(&msg::UNKNOWN_DESKTOP).with("desktop", &self.desktop)
+        }
+    }
+}
+
 impl fmt::Display for Unsupported {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.desktop.is_empty() {
-            f.write_str(
-                "no desktop session was found (XDG_CURRENT_DESKTOP is not set), so there is no \
-                 system proxy setting Wicket knows how to change",
-            )
-        } else {
-            write!(
-                f,
-                "this desktop ({}) has no system proxy setting Wicket knows how to change \
-                 (it knows GNOME and its family, and KDE Plasma)",
-                self.desktop
-            )
-        }
+        self.message().fmt(f)
     }
 }
 
@@ -227,22 +228,29 @@ pub enum Error {
     /// The state file could not be written, read or removed.
     State(String),
     /// A tool or an OS call failed, or a value did not read back as written.
-    Failed(String),
+    Failed(Message),
+}
+
+impl Error {
+    /// A failure a tool or the OS described (in its own words, which are not translated).
+    pub fn failed(detail: impl fmt::Display) -> Error {
+        Error::Failed(Message::new(&msg::DETAIL).with("detail", detail))
+    }
+
+    pub fn message(&self) -> Message {
+        match self {
+            Error::Unsupported(u) => u.message(),
+            Error::Owned { pid: Some(pid) } => Message::new(&msg::OWNED_BY).with("pid", pid),
+            Error::Owned { pid: None } => Message::new(&msg::OWNED),
+            Error::State(m) => Message::new(&msg::DETAIL).with("detail", m),
+            Error::Failed(m) => m.clone(),
+        }
+    }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Error::Unsupported(u) => u.fmt(f),
-            Error::Owned { pid: Some(pid) } => write!(
-                f,
-                "another Wicket (process {pid}) manages the system proxy settings"
-            ),
-            Error::Owned { pid: None } => {
-                f.write_str("another Wicket process manages the system proxy settings")
-            }
-            Error::State(m) | Error::Failed(m) => f.write_str(m),
-        }
+        self.message().fmt(f)
     }
 }
 
@@ -257,7 +265,7 @@ pub struct Applied {
     /// Settings written (those that already had Wicket's value are not).
     pub written: usize,
     /// What the platform could not take (bypass entries), or could not be told.
-    pub notes: Vec<String>,
+    pub notes: Vec<Message>,
 }
 
 /// What restoring did.
@@ -271,7 +279,7 @@ pub struct Restored {
     /// Settings changed by someone else since Wicket set them, left as they were.
     pub kept: Vec<String>,
     /// Anything worth knowing (programs that could not be told).
-    pub notes: Vec<String>,
+    pub notes: Vec<Message>,
 }
 
 /// The directory for the state and lock files: the config directory (`~/.config/wicket` on
@@ -353,30 +361,30 @@ impl SystemProxy {
             if wrong.is_empty() {
                 Ok(changes.len())
             } else {
-                Err(Error::Failed(format!(
-                    "the {} did not take Wicket's values: {}",
-                    platform.name(),
-                    join(&wrong)
-                )))
+                Err(Error::Failed(
+                    Message::new(&msg::NOT_TAKEN)
+                        .with_message("platform", platform.name())
+                        .with("detail", join(&wrong)),
+                ))
             }
         })();
         let written = match written {
             Ok(n) => n,
             Err(e) => {
-                return Err(match self.restore() {
-                    Ok(_) => Error::Failed(format!("{e}; your previous settings are back")),
-                    Err(again) => Error::Failed(format!(
-                        "{e}; putting your previous settings back failed too: {again} (run \
-                         `wicket --restore-system-proxy` to try again)"
-                    )),
-                })
+                return Err(Error::Failed(match self.restore() {
+                    Ok(_) => {
+                        Message::new(&msg::FAILED_AND_RESTORED).with_message("error", e.message())
+                    }
+                    Err(again) => Message::new(&msg::FAILED_NOT_RESTORED)
+                        .with_message("error", e.message())
+                        .with_message("again", again.message()),
+                }))
             }
         };
         if written > 0 {
             if let Err(e) = store.announce() {
-                notes.push(format!(
-                    "{e}: programs already running may use their old proxy until restarted"
-                ));
+                notes
+                    .push(Message::new(&msg::NOT_ANNOUNCED_ON).with_message("detail", e.message()));
             }
         }
         Ok(Applied {
@@ -418,17 +426,17 @@ impl SystemProxy {
                 Err(e) => errors.push(e.to_string()),
             }
             if let Err(e) = store.announce() {
-                notes.push(format!(
-                    "{e}: programs already running may use Wicket's address until restarted"
-                ));
+                notes.push(
+                    Message::new(&msg::NOT_ANNOUNCED_OFF).with_message("detail", e.message()),
+                );
             }
         }
         if !errors.is_empty() {
-            return Err(Error::Failed(format!(
-                "could not restore your previous {}: {}",
-                saved.platform.name(),
-                errors.join("; ")
-            )));
+            return Err(Error::Failed(
+                Message::new(&msg::NOT_RESTORED)
+                    .with_message("platform", saved.platform.name())
+                    .with("detail", errors.join("; ")),
+            ));
         }
         Saved::remove(&self.dir)?;
         Ok(Some(Restored {
@@ -469,8 +477,8 @@ impl<'a> Store<'a> {
             Platform::Windows => Store::Windows(windows::WinInet),
             #[cfg(not(windows))]
             Platform::Windows => {
-                return Err(Error::Failed(
-                    "Windows proxy settings can only be changed on Windows".into(),
+                return Err(Error::failed(
+                    "Windows proxy settings can only be changed on Windows",
                 ))
             }
         })

@@ -34,16 +34,16 @@ impl Tools {
         let shown = shown(program, args);
         let output = cmd.output().map_err(|e| {
             if e.kind() == io::ErrorKind::NotFound {
-                Error::Failed(format!("{program} is not installed ({package})"))
+                Error::failed(format!("{program} is not installed ({package})"))
             } else {
-                Error::Failed(format!("cannot run {shown}: {e}"))
+                Error::failed(format!("cannot run {shown}: {e}"))
             }
         })?;
         let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
         if !output.status.success() {
             let stderr = String::from_utf8_lossy(&output.stderr);
             let said = first_words(&stderr).or_else(|| first_words(&stdout));
-            return Err(Error::Failed(match said {
+            return Err(Error::failed(match said {
                 Some(said) => format!("{shown} failed ({}): {said}", output.status),
                 None => format!("{shown} failed ({})", output.status),
             }));

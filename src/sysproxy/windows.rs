@@ -9,6 +9,8 @@
 
 use super::plan::{Setting, Settings};
 use super::Target;
+use crate::i18n::Message;
+use crate::messages as msg;
 
 /// `PROXY_TYPE_DIRECT | PROXY_TYPE_PROXY`: use the proxy, except for the bypass list.
 pub const FLAGS_MANUAL: u32 = 0x1 | 0x2;
@@ -17,7 +19,7 @@ pub const FLAGS_MANUAL: u32 = 0x1 | 0x2;
 pub const KEYS: [&str; 3] = ["server", "bypass", "flags"];
 
 /// What Wicket wants in each key, and remarks on bypass entries Windows cannot take.
-pub fn wanted(target: &Target) -> (Settings, Vec<String>) {
+pub fn wanted(target: &Target) -> (Settings, Vec<Message>) {
     let host = if target.host.contains(':') {
         format!("[{}]", target.host)
     } else {
@@ -31,10 +33,7 @@ pub fn wanted(target: &Target) -> (Settings, Vec<String>) {
         .filter_map(|entry| {
             let mapped = bypass_entry(entry);
             if mapped.is_none() {
-                notes.push(format!(
-                    "Windows cannot bypass the network {entry}: list its addresses, or a \
-                     pattern such as 10.1.*"
-                ));
+                notes.push(Message::new(&msg::WINDOWS_NO_NETWORK).with("entry", entry));
             }
             mapped
         })
@@ -154,7 +153,7 @@ mod store {
             "flags" => Ok(INTERNET_PER_CONN_FLAGS),
             "server" => Ok(INTERNET_PER_CONN_PROXY_SERVER),
             "bypass" => Ok(INTERNET_PER_CONN_PROXY_BYPASS),
-            _ => Err(Error::Failed(format!(
+            _ => Err(Error::failed(format!(
                 "{key:?} is not a WinINet proxy option"
             ))),
         }
@@ -193,7 +192,7 @@ mod store {
                 )
             };
             if ok == 0 {
-                return Err(Error::Failed(format!(
+                return Err(Error::failed(format!(
                     "cannot read the proxy settings (InternetQueryOption): {}",
                     io::Error::last_os_error()
                 )));
@@ -224,7 +223,7 @@ mod store {
             let mut wide: Vec<u16>;
             let value = if id == INTERNET_PER_CONN_FLAGS {
                 let flags = value.unwrap_or("1").parse::<u32>().map_err(|_| {
-                    Error::Failed(format!("{value:?} is not a WinINet flags value"))
+                    Error::failed(format!("{value:?} is not a WinINet flags value"))
                 })?;
                 OptionValue { number: flags }
             } else {
@@ -258,7 +257,7 @@ mod store {
                 )
             };
             if ok == 0 {
-                return Err(Error::Failed(format!(
+                return Err(Error::failed(format!(
                     "cannot set the proxy option {key} (InternetSetOption): {}",
                     io::Error::last_os_error()
                 )));
@@ -272,7 +271,7 @@ mod store {
                 // SAFETY: these options take no buffer.
                 let ok = unsafe { InternetSetOptionW(ptr::null_mut(), option, ptr::null_mut(), 0) };
                 if ok == 0 {
-                    return Err(Error::Failed(format!(
+                    return Err(Error::failed(format!(
                         "cannot tell programs that the proxy changed: {}",
                         io::Error::last_os_error()
                     )));
@@ -317,7 +316,7 @@ mod tests {
         );
         assert_eq!(settings.last().unwrap(), &Setting::new("flags", Some("3")));
         assert_eq!(notes.len(), 1);
-        assert!(notes[0].contains("10.1.0.0/20"), "{notes:?}");
+        assert!(notes[0].to_string().contains("10.1.0.0/20"), "{notes:?}");
     }
 
     #[test]

@@ -1,0 +1,209 @@
+//! The engine's catalogue: every sentence it says to a person outside a browser page (why a
+//! rule, an address or a time window was refused, why the proxy cannot listen, what the system
+//! proxy settings could not take), in every language side by side. The command line says them
+//! in English; the desktop app in its user's language (see [`crate::i18n::Message`]).
+//!
+//! Values are quoted by the code that fills them in (`"bad..com"`, `'é'`), the way the command
+//! line has always shown them.
+
+use crate::catalogue;
+
+catalogue! {
+    // Site rules (the blocklist, named lists, allowed sites, imports).
+    RULE_EMPTY { en: "a rule cannot be empty", zh: "规则不能为空" }
+    RULE_REGEX_EMPTY { en: "the regular expression after 're:' is empty", zh: "“re:”后面的正则表达式是空的" }
+    /// `{detail}`: the regex crate's own words.
+    RULE_REGEX_BAD { en: "bad regular expression: {detail}", zh: "正则表达式有误：{detail}" }
+    RULE_URL_NO_HOST { en: "the URL has no host", zh: "这个网址没有主机名" }
+    RULE_SPACES { en: "a rule cannot contain spaces (one rule per entry)", zh: "规则中不能有空格（每条只写一条规则）" }
+    RULE_PATH { en: "write just the site's name, without a path", zh: "只写网站的名称，不要带路径" }
+    /// `{port}`
+    RULE_PORT { en: "rules match every port; write the rule without ':{port}'", zh: "规则对所有端口都有效；请去掉“:{port}”" }
+    RULE_STAR { en: "'*' is allowed only as a leading '*.' (as in *.example.com)", zh: "“*”只能以“*.”的形式写在开头（如 *.example.com）" }
+    DOMAIN_EMPTY { en: "the domain is empty", zh: "域名是空的" }
+    DOMAIN_NOT_ASCII {
+        en: "write international domain names in their xn-- form (as the browser's address bar shows on copy)",
+        zh: "国际化域名请写成 xn-- 形式（从浏览器地址栏复制时显示的形式）",
+    }
+    /// `{max}`
+    DOMAIN_TOO_LONG { en: "a domain is at most {max} characters long", zh: "域名最长 {max} 个字符" }
+    DOMAIN_EMPTY_LABEL {
+        en: "the domain has an empty label (two dots in a row, or a leading dot)",
+        zh: "域名中有空的部分（连续两个点，或以点开头）",
+    }
+    /// `{max}`
+    DOMAIN_LABEL_TOO_LONG { en: "a part between dots is at most {max} characters long", zh: "两个点之间的部分最长 {max} 个字符" }
+    /// `{char}`: quoted.
+    DOMAIN_BAD_CHAR { en: "{char} is not allowed in a domain name", zh: "域名中不能有 {char}" }
+    DOMAIN_NUMERIC { en: "this is neither a domain name nor a complete IP address", zh: "这既不是域名，也不是完整的 IP 地址" }
+
+    // The client allowlist.
+    CLIENT_EMPTY { en: "an entry cannot be empty", zh: "条目不能为空" }
+    /// `{address}`: quoted.
+    CLIENT_NOT_AN_ADDRESS { en: "{address} is not an IPv4 or IPv6 address", zh: "{address} 不是 IPv4 或 IPv6 地址" }
+    /// `{prefix}`: quoted.
+    CLIENT_NOT_A_PREFIX { en: "{prefix} is not a prefix length", zh: "{prefix} 不是前缀长度" }
+    /// `{max}`: 32 or 128.
+    CLIENT_PREFIX_RANGE { en: "the prefix length must be 0 to {max}", zh: "前缀长度必须在 0 到 {max} 之间" }
+    CLIENT_EXPECTED {
+        en: "expected an IP address or a network like 192.168.1.0/24",
+        zh: "应为 IP 地址或网段，如 192.168.1.0/24",
+    }
+
+    // Schedules' time windows.
+    /// `{text}`: quoted.
+    WINDOW_NEEDS_DAYS {
+        en: "{text} needs days and times, as in \"Mon-Fri 16:00-19:00\"",
+        zh: "{text} 需要写明星期和时间，如“Mon-Fri 16:00-19:00”",
+    }
+    /// `{text}`: quoted.
+    WINDOW_NOT_A_RANGE { en: "{text} is not a time range such as 16:00-19:00", zh: "{text} 不是时间段，应如 16:00-19:00" }
+    WINDOW_STARTS_AT_24 { en: "a window cannot start at 24:00", zh: "时间段不能从 24:00 开始" }
+    WINDOW_EMPTY_DAY {
+        en: "00:00-00:00 is empty; write 00:00-24:00 for a whole day",
+        zh: "00:00-00:00 是空的；全天请写 00:00-24:00",
+    }
+    WINDOW_SAME_TIME { en: "a window must not start and end at the same time", zh: "时间段的开始和结束不能是同一时刻" }
+    /// `{name}`: quoted.
+    WINDOW_NOT_A_DAY {
+        en: "{name} is not a day (Mon, Tue, Wed, Thu, Fri, Sat, Sun)",
+        zh: "{name} 不是星期（Mon、Tue、Wed、Thu、Fri、Sat、Sun）",
+    }
+    WINDOW_NO_DAYS { en: "no days given", zh: "没有写星期" }
+    /// `{text}`: quoted.
+    WINDOW_NOT_A_TIME { en: "{text} is not a time such as 07:30 or 21:00", zh: "{text} 不是时间，应如 07:30 或 21:00" }
+
+    // Settings.
+    /// `{part}`: quoted.
+    PORTS_NOT_A_PORT {
+        en: "{part} is not a port (expected 1-65535, a comma-separated list, or 'any')",
+        zh: "{part} 不是端口（应为 1-65535，可用逗号分隔多个，或写 any）",
+    }
+    BYPASS_EMPTY { en: "a bypass entry cannot be empty", zh: "直连条目不能为空" }
+    BYPASS_TOO_LONG { en: "a bypass entry is at most 253 characters long", zh: "直连条目最长 253 个字符" }
+    /// `{char}`: quoted.
+    BYPASS_BAD_CHAR {
+        en: "{char} cannot appear in a bypass entry (write a host name, an address, a network like 10.0.0.0/8, or <local>)",
+        zh: "直连条目中不能有 {char}（请写主机名、地址、网段如 10.0.0.0/8，或 <local>）",
+    }
+    BYPASS_IPV6_NET {
+        en: "IPv6 networks cannot be bypassed by a PAC file; list addresses instead",
+        zh: "PAC 文件无法让 IPv6 网段直连；请改为逐个列出地址",
+    }
+
+    // The listener.
+    /// `{address}`
+    LISTEN_IN_USE {
+        en: "cannot listen on {address}: the address is already in use (is another proxy running?)",
+        zh: "无法在 {address} 上监听：该地址已被占用（是否有另一个代理在运行？）",
+    }
+    /// `{address}`
+    LISTEN_NO_SUCH_ADDRESS {
+        en: "cannot listen on {address}: this computer has no such address",
+        zh: "无法在 {address} 上监听：这台电脑没有这个地址",
+    }
+    /// `{address}`
+    LISTEN_PERMISSION {
+        en: "cannot listen on {address}: permission denied (ports below 1024 need privileges)",
+        zh: "无法在 {address} 上监听：权限不足（1024 以下的端口需要特权）",
+    }
+    /// `{address}`, `{detail}`: the OS's words.
+    LISTEN_OTHER { en: "cannot listen on {address}: {detail}", zh: "无法在 {address} 上监听：{detail}" }
+
+    // The system proxy settings.
+    PLATFORM_GNOME { en: "GNOME proxy settings (gsettings)", zh: "GNOME 代理设置（gsettings）" }
+    PLATFORM_KDE { en: "KDE proxy settings (kioslaverc)", zh: "KDE 代理设置（kioslaverc）" }
+    PLATFORM_WINDOWS { en: "Windows proxy settings", zh: "Windows 代理设置" }
+    PLATFORM_MACOS { en: "macOS network proxy settings", zh: "macOS 网络代理设置" }
+    NO_DESKTOP {
+        en: "no desktop session was found (XDG_CURRENT_DESKTOP is not set), so there is no system proxy setting Wicket knows how to change",
+        zh: "没有找到桌面会话（未设置 XDG_CURRENT_DESKTOP），因此没有 Wicket 会修改的系统代理设置",
+    }
+    /// `{desktop}`
+    UNKNOWN_DESKTOP {
+        en: "this desktop ({desktop}) has no system proxy setting Wicket knows how to change (it knows GNOME and its family, and KDE Plasma)",
+        zh: "这个桌面（{desktop}）没有 Wicket 会修改的系统代理设置（Wicket 支持 GNOME 及其同类桌面，以及 KDE Plasma）",
+    }
+    /// `{pid}`
+    OWNED_BY { en: "another Wicket (process {pid}) manages the system proxy settings", zh: "另一个 Wicket（进程 {pid}）正在管理系统代理设置" }
+    OWNED { en: "another Wicket process manages the system proxy settings", zh: "另一个 Wicket 进程正在管理系统代理设置" }
+    /// `{detail}`: what a tool or the OS said, as it said it.
+    DETAIL { en: "{detail}", zh: "{detail}" }
+    /// `{platform}`, `{detail}`
+    NOT_TAKEN { en: "the {platform} did not take Wicket's values: {detail}", zh: "{platform}没有接受 Wicket 的设置：{detail}" }
+    /// `{error}`
+    FAILED_AND_RESTORED { en: "{error}; your previous settings are back", zh: "{error}；你原来的设置已恢复" }
+    /// `{error}`, `{again}`
+    FAILED_NOT_RESTORED {
+        en: "{error}; putting your previous settings back failed too: {again} (run `wicket --restore-system-proxy` to try again)",
+        zh: "{error}；恢复你原来的设置也失败了：{again}（可运行 `wicket --restore-system-proxy` 重试）",
+    }
+    /// `{platform}`, `{detail}`
+    NOT_RESTORED { en: "could not restore your previous {platform}: {detail}", zh: "无法恢复你原来的{platform}：{detail}" }
+    /// `{detail}`
+    NOT_ANNOUNCED_ON {
+        en: "{detail}: programs already running may use their old proxy until restarted",
+        zh: "{detail}：已在运行的程序在重启前可能仍使用原来的代理",
+    }
+    /// `{detail}`
+    NOT_ANNOUNCED_OFF {
+        en: "{detail}: programs already running may use Wicket's address until restarted",
+        zh: "{detail}：已在运行的程序在重启前可能仍使用 Wicket 的地址",
+    }
+    GNOME_NO_LOCAL {
+        en: "GNOME has no setting for plain host names (<local>): they go through Wicket",
+        zh: "GNOME 没有针对不带点的主机名（<local>）的设置：它们会经过 Wicket",
+    }
+    MACOS_NO_LOCAL {
+        en: "macOS sets plain host names (<local>) apart with “Exclude simple hostnames” in Network settings, Proxies: Wicket cannot switch it on",
+        zh: "macOS 通过“网络”设置中“代理”里的“排除简单主机名”来处理不带点的主机名（<local>）：Wicket 无法替你打开它",
+    }
+    /// `{entry}`
+    WINDOWS_NO_NETWORK {
+        en: "Windows cannot bypass the network {entry}: list its addresses, or a pattern such as 10.1.*",
+        zh: "Windows 无法让网段 {entry} 直连：请列出它的地址，或使用 10.1.* 这样的模式",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn placeholders(text: &str) -> Vec<&str> {
+        let mut found: Vec<&str> = text
+            .match_indices('{')
+            .filter_map(|(i, _)| text[i..].find('}').map(|end| &text[i..=i + end]))
+            .collect();
+        found.sort();
+        found
+    }
+
+    #[test]
+    fn every_message_is_translated_with_the_same_placeholders() {
+        for entry in ALL {
+            assert!(!entry.zh.trim().is_empty(), "{}: no Chinese", entry.key);
+            assert_eq!(
+                placeholders(entry.en),
+                placeholders(entry.zh),
+                "{}: {} / {}",
+                entry.key,
+                entry.en,
+                entry.zh
+            );
+            let only_placeholders = placeholders(entry.en).concat() == entry.en;
+            assert!(
+                only_placeholders || entry.en != entry.zh,
+                "{}: not translated",
+                entry.key
+            );
+        }
+    }
+
+    #[test]
+    fn keys_are_unique() {
+        let mut keys: Vec<&str> = ALL.iter().map(|e| e.key).collect();
+        keys.sort();
+        keys.dedup();
+        assert_eq!(keys.len(), ALL.len());
+    }
+}
