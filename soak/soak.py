@@ -10,27 +10,42 @@ CONNECT tunnels, and client workers that go through Wicket. Workers pick scenari
     download    a large body (1-8 MiB), Content-Length or chunked
     upload      a large body up (1-8 MiB), Content-Length or chunked; the origin returns its hash
     tunnel      CONNECT to the echo server, bytes sent and echoed back, compared
-  faults (injected; checked where the outcome is defined)
+  faults (injected; the outcome is checked where it is defined, and every fault is also judged
+  by the resource checks below: whatever a fault leaves behind must be released)
     abort_request   the client sends part of a head or body, then resets or closes
     abort_response  the client reads part of a large body, then resets
-    upstream_reset  the origin resets after the head (502 expected) or mid-body (truncated)
-    upstream_stall  the origin never answers (504 expected) or stops mid-body (cut after the
-                    proxy's idle timeout: the client must see a truncated body, never a complete one)
+    upstream_reset           the origin resets after the head (502 expected)
+    upstream_reset_mid_body  the origin resets mid-body, with a Content-Length, chunked or
+                             close-delimited body: the client must never see a complete body
+                             (502 is also right if the reset reached the proxy before the head)
+    upstream_stall           the origin never answers (504 expected)
+    upstream_stall_mid_body  the origin stops mid-body (any of the three framings)
+    upstream_stall_upload    the origin never reads a large upload (8 MiB)
+                    A stalled origin holds its connection until the proxy closes it: it never
+                    gives up by itself. In the last two the client must never see a complete
+                    body or a 200; it waits up to --stall-wait seconds for the proxy to cut the
+                    exchange, then gives up and closes (counted, not a failure by itself). Once
+                    the client is gone the proxy must let go of both connections, or the fd and
+                    connection checks fail.
     dns_failure     a name under .invalid (502 expected)
     slow_head       a head never finished (408 expected within the head timeout)
     idle_client     a keep-alive connection left idle (the proxy must close it)
     tunnel_abort    a CONNECT tunnel reset mid-stream
 
 Every few seconds it samples Wicket's open fds, RSS, threads and TCP connections (its sockets
-in /proc/net/tcp*). Pass criteria (all must hold):
+in /proc/net/tcp*). The CLI exposes no count of its async tasks; every task holds at least one
+socket (a client connection, its upstream, a tunnel), so the TCP count stands in for it.
+Pass criteria (all must hold):
   - flat: after the warm-up, the max of each series over the last third is within
     --tolerance (default 25%) plus a small absolute slack of the max over the first third;
   - drained: once the load stops and the idle timeout has passed, fds and connections are back
     within a few of their value before the load;
-  - correct: every checked response was right (no mismatch), every fault outcome as expected;
+  - correct: every checked response was right (no mismatch), every fault outcome as expected,
+    no scenario raised an unexpected error;
   - alive: a plain request through the proxy still works at the end, Wicket stops on SIGTERM
     with exit status 0, and it printed no panic.
 The report (figures and verdict) is printed and written to --report; samples go to a CSV file.
+--skip leaves scenarios out (for diagnosis); the verdict line then says the run was partial.
 """
 
 import argparse
@@ -167,10 +182,13 @@ def chunked(data, seed):
 
 class Origin:
     """Paths: /body?size=N&seed=S&mode=length|chunked|close, /upload (POST, returns
-    'len sha256'), /reset, /reset_mid, /stall, /stall_mid."""
+    'len sha256'), /reset, /reset_mid?mode=M, /stall, /stall_mid?mode=M, /stall_read (POST:
+    the head is read, the body never is). M is length, chunked or close."""
 
     def __init__(self):
         self.connections = 0
+        self.stalled = 0  # connections held by a stall now
+        self.stalled_max = 0
 
     async def handle(self, reader, writer):
         self.connections += 1
@@ -187,6 +205,9 @@ class Origin:
                 method, target, _version = first.split(" ", 2)
                 path, _, query = target.partition("?")
                 params = dict(p.split("=", 1) for p in query.split("&") if "=" in p)
+                if path == "/stall_read":
+                    await self.stall(writer)
+                    return
                 body, complete = await read_body(reader, headers, method in ("GET", "HEAD"))
                 if not complete:
                     return
@@ -226,27 +247,53 @@ class Origin:
         if path == "/reset":
             reset_close(writer)
             return False
-        if path == "/reset_mid":
-            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % MIB)
-            writer.write(BLOCK[:100_000])
+        if path in ("/reset_mid", "/stall_mid"):
+            # The head of a 1 MiB body and a part of the body, then a reset or a stall.
+            mode = params.get("mode", "length")
+            part = BLOCK[:100_000 if path == "/reset_mid" else 1000]
+            if mode == "chunked":
+                writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                             b"%x\r\n" % len(part) + part + b"\r\n")
+            elif mode == "close":
+                writer.write(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n" + part)
+            else:
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % MIB + part)
             await writer.drain()
-            await asyncio.sleep(0.05)
-            reset_close(writer)
+            if path == "/reset_mid":
+                await asyncio.sleep(0.05)
+                reset_close(writer)
+            else:
+                await self.stall(writer)
             return False
-        if path in ("/stall", "/stall_mid"):
-            if path == "/stall_mid":
-                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % MIB)
-                writer.write(BLOCK[:1000])
-                await writer.drain()
-            # Hold the connection until the proxy gives up on it (or a minute passes).
-            try:
-                await asyncio.wait_for(reader.read(1), 60)
-            except asyncio.TimeoutError:
-                pass
+        if path == "/stall":
+            await self.stall(writer)
             return False
         writer.write(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
         await writer.drain()
         return True
+
+
+    async def stall(self, writer):
+        """Holds the connection, reading nothing more, until the proxy closes it. A stalled
+        server does not give up by itself: only the proxy can end this."""
+        self.stalled += 1
+        self.stalled_max = max(self.stalled_max, self.stalled)
+        # Unread data (a request body) stays in the socket, so the proxy's writes block as on
+        # a stuck server; the proxy's FIN or RST shows in the TCP state (a FIN queued behind
+        # unsent upload bytes never arrives: such a connection is held until the soak ends).
+        writer.transport.pause_reading()
+        sock = writer.get_extra_info("socket")
+        try:
+            while True:
+                await asyncio.sleep(0.5)
+                try:
+                    state = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 1)[0]
+                except OSError:
+                    return
+                if state != 1:  # no longer ESTABLISHED: the proxy closed or reset
+                    return
+        finally:
+            self.stalled -= 1
 
 
 async def echo(reader, writer):
@@ -271,7 +318,9 @@ class Stats:
     def __init__(self):
         self.ok = collections.Counter()  # checked exchanges that were right, by scenario
         self.faults = collections.Counter()  # injected faults, by kind
-        self.fault_ok = collections.Counter()  # faults whose outcome was as expected
+        self.fault_ok = collections.Counter()  # faults whose outcome was checked and right
+        self.unchecked = collections.Counter()  # faults with no defined outcome to check
+        self.gave_up = collections.Counter()  # stalls the proxy had not cut when the client left
         self.failures = []  # (time, scenario, what went wrong)
         self.bytes_checked = 0
 
@@ -450,7 +499,7 @@ class Soak:
             reset_close(writer)
         else:
             writer.close()
-        self.stats.fault_ok["abort_request"] += 1
+        self.stats.unchecked["abort_request"] += 1
 
     async def abort_response(self):
         self.stats.faults["abort_response"] += 1
@@ -461,7 +510,7 @@ class Soak:
         await writer.drain()
         await reader.read(self.rng.randrange(1, 200_000))
         reset_close(writer)
-        self.stats.fault_ok["abort_response"] += 1
+        self.stats.unchecked["abort_response"] += 1
 
     async def expect_status(self, kind, path_or_url, expected, absolute=False):
         self.stats.faults[kind] += 1
@@ -478,34 +527,82 @@ class Soak:
         finally:
             writer.close()
 
-    async def expect_truncated(self, kind, path):
-        """The origin breaks off a 1 MiB Content-Length body: the client must not get it whole."""
+    async def expect_truncated(self, kind, path, wait=None):
+        """The origin breaks off a 1 MiB body (reset or stall): the client must never get a
+        complete body, whatever the framing. A 502 is right too if the break came before the
+        proxy had the head. With `wait`, the client gives up after that many seconds."""
         self.stats.faults[kind] += 1
         reader, writer = await self.connect()
         try:
-            status, _h, data, complete = await self.exchange(reader, writer, "GET", self.url(path))
-            if complete and len(data) == MIB:
-                self.stats.fail(kind, f"{path}: a broken-off body arrived as complete")
-            elif status != 200:
+            exchange = self.exchange(reader, writer, "GET", self.url(path))
+            status, _h, data, complete = await asyncio.wait_for(exchange, wait)
+            if complete:
+                self.stats.fail(kind, f"{path}: a broken-off body arrived as complete "
+                                      f"({len(data)} bytes, status {status})")
+            elif status not in (200, 502):
                 self.stats.fail(kind, f"{path}: status {status}")
             else:
                 self.stats.fault_ok[kind] += 1
+        except asyncio.TimeoutError:
+            self.stats.gave_up[kind] += 1  # not cut within `wait`; nothing complete arrived
         except (Closed, ConnectionError):
             self.stats.fault_ok[kind] += 1  # closed before the head: also not a complete body
         finally:
             writer.close()
 
+    async def stall_upload(self, kind, wait):
+        """A large upload to an origin that never reads it: the client must never get a 200."""
+        self.stats.faults[kind] += 1
+        reader, writer = await self.connect()
+        size = 8 * MIB
+        data = body_bytes(size, 11)
+
+        async def attempt():
+            writer.write(f"POST {self.url('/stall_read')} HTTP/1.1\r\nHost: {self.origin}\r\n"
+                         f"Content-Length: {size}\r\n\r\n".encode())
+            for at in range(0, size, 65536):
+                writer.write(data[at:at + 65536])
+                await writer.drain()
+            got = await read_head(reader)
+            return int(got[0].split(" ")[1]) if got else None
+
+        try:
+            status = await asyncio.wait_for(attempt(), wait)
+            if status == 200:
+                self.stats.fail(kind, "an upload the origin never read was answered 200")
+            else:
+                self.stats.fault_ok[kind] += 1
+        except asyncio.TimeoutError:
+            self.stats.gave_up[kind] += 1
+        except (Closed, ConnectionError):
+            self.stats.fault_ok[kind] += 1
+        finally:
+            # Unsent upload bytes would keep an orderly close waiting forever: reset now.
+            sock = writer.get_extra_info("socket")
+            if sock is not None:
+                try:
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                except OSError:
+                    pass
+            writer.transport.abort()
+
     async def upstream_reset(self):
-        if self.rng.random() < 0.5:
-            await self.expect_status("upstream_reset", "/reset", 502)
-        else:
-            await self.expect_truncated("upstream_reset_mid_body", "/reset_mid")
+        await self.expect_status("upstream_reset", "/reset", 502)
+
+    async def upstream_reset_mid_body(self):
+        mode = self.rng.choice(["length", "chunked", "close"])
+        await self.expect_truncated("upstream_reset_mid_body", f"/reset_mid?mode={mode}")
 
     async def upstream_stall(self):
-        if self.rng.random() < 0.5:
-            await self.expect_status("upstream_stall", "/stall", 504)
-        else:
-            await self.expect_truncated("upstream_stall_mid_body", "/stall_mid")
+        await self.expect_status("upstream_stall", "/stall", 504)
+
+    async def upstream_stall_mid_body(self):
+        mode = self.rng.choice(["length", "chunked", "close"])
+        await self.expect_truncated("upstream_stall_mid_body", f"/stall_mid?mode={mode}",
+                                    self.args.stall_wait)
+
+    async def upstream_stall_upload(self):
+        await self.stall_upload("upstream_stall_upload", self.args.stall_wait)
 
     async def dns_failure(self):
         name = f"soak-{self.rng.randrange(10**9)}.invalid"
@@ -562,18 +659,20 @@ class Soak:
         writer.write(body_bytes(500_000, 5))
         await asyncio.sleep(0.01)
         reset_close(writer)
-        self.stats.fault_ok[kind] += 1
+        self.stats.unchecked[kind] += 1
 
     SCENARIOS = [
         ("keepalive", 30), ("fresh", 20), ("download", 4), ("upload", 4), ("tunnel", 8),
-        ("abort_request", 3), ("abort_response", 3), ("upstream_reset", 3),
-        ("upstream_stall", 2), ("dns_failure", 3), ("slow_head", 1), ("idle_client", 1),
+        ("abort_request", 3), ("abort_response", 3), ("upstream_reset", 1.5),
+        ("upstream_reset_mid_body", 1.5), ("upstream_stall", 1), ("upstream_stall_mid_body", 1),
+        ("upstream_stall_upload", 1), ("dns_failure", 3), ("slow_head", 1), ("idle_client", 1),
         ("tunnel_abort", 2),
     ]
 
     async def worker(self, until):
-        names = [n for n, _ in self.SCENARIOS]
-        weights = [w for _, w in self.SCENARIOS]
+        chosen = [(n, w) for n, w in self.SCENARIOS if n not in self.args.skip]
+        names = [n for n, _ in chosen]
+        weights = [w for _, w in chosen]
         while time.monotonic() < until:
             name = self.rng.choices(names, weights)[0]
             try:
@@ -585,6 +684,8 @@ class Soak:
                 if name in ("abort_request", "abort_response", "tunnel_abort"):
                     continue  # the client broke the exchange on purpose
                 self.stats.fail(name, f"{type(e).__name__}: {e}")
+            except Exception as e:  # anything else is a failure too, and the soak goes on
+                self.stats.fail(name, f"unexpected {type(e).__name__}: {e}")
 
 
 # --------------------------------------------------------------------------------------------
@@ -627,7 +728,10 @@ def sample(pid):
 
 async def sampler(pid, soak, interval, samples, stop):
     while not stop.is_set():
-        s = sample(pid)
+        try:
+            s = sample(pid)
+        except OSError:
+            return  # wicket is gone; the verdict says so
         s["t"] = round(time.monotonic() - START, 1)
         s["checked"] = sum(soak.stats.ok.values())
         s["faults"] = sum(soak.stats.faults.values())
@@ -673,6 +777,10 @@ def free_port():
 
 
 async def main(args):
+    # Stalled connections are held on purpose: room for them, in this process and in Wicket.
+    import resource
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     origin = Origin()
     origin_server = await asyncio.start_server(origin.handle, HOST, 0, limit=4 * MIB)
     echo_server = await asyncio.start_server(echo, HOST, 0)
@@ -725,16 +833,25 @@ async def main(args):
     # Drain: every connection the load left must be closed by the proxy's timeouts, and its
     # idle upstream connections dropped once the origin closes them.
     drain_limit = max(args.timeout, args.idle_timeout, args.head_timeout) + ORIGIN_IDLE + 60
+    gone = {"fds": -1, "rss_kib": -1, "threads": -1, "tcp": -1, "tcp_states": {}}
     while True:
         await asyncio.sleep(2)
-        drained = sample(proxy.pid)
         drain_time = time.monotonic() - load_end
+        try:
+            drained = sample(proxy.pid)
+        except OSError:
+            drained = gone
+            break
         if (drained["fds"] <= baseline["fds"] + 4 and drained["tcp"] <= baseline["tcp"] + 2) \
                 or drain_time > drain_limit:
             break
     stop.set()
     await sampling
-    alive = await plain_request(proxy_port, f"{HOST}:{origin_port}")
+    running = proxy.poll() is None
+    try:
+        alive = running and await plain_request(proxy_port, f"{HOST}:{origin_port}")
+    except (OSError, asyncio.TimeoutError, Closed, asyncio.IncompleteReadError, ValueError):
+        alive = False
 
     proxy.send_signal(signal.SIGTERM)
     try:
@@ -755,10 +872,12 @@ async def main(args):
     for key, slack in (("fds", 16), ("rss_kib", 8 * 1024), ("tcp", 16), ("threads", 8)):
         ok, detail = flat([s[key] for s in warm], args.tolerance, slack)
         checks.append((f"flat {key}", ok, detail))
-    checks.append(("drained fds", drained["fds"] <= baseline["fds"] + 4,
+    checks.append(("ran to the end", running, "wicket was running when the load stopped"
+                   if running else f"wicket exited during the soak ({proxy.returncode})"))
+    checks.append(("drained fds", 0 <= drained["fds"] <= baseline["fds"] + 4,
                    f"before load {baseline['fds']}, {drain_time:.0f} s after the load "
                    f"{drained['fds']} (limit {drain_limit} s)"))
-    checks.append(("drained tcp", drained["tcp"] <= baseline["tcp"] + 2,
+    checks.append(("drained tcp", 0 <= drained["tcp"] <= baseline["tcp"] + 2,
                    f"before load {baseline['tcp']}, after drain {drained['tcp']} "
                    f"{drained['tcp_states']}"))
     st = soak.stats
@@ -773,7 +892,8 @@ async def main(args):
         return [s[key] for s in samples]
 
     lines = [
-        f"Wicket soak: {'PASS' if passed else 'FAIL'}",
+        f"Wicket soak: {'PASS' if passed else 'FAIL'}"
+        + (f" (partial: {', '.join(args.skip)} left out)" if args.skip else ""),
         f"date: {time.strftime('%Y-%m-%d %H:%M:%S %Z')}, host: {os.uname().nodename}, "
         f"{os.cpu_count()} CPUs, kernel {os.uname().release}",
         f"binary: {args.wicket}",
@@ -782,8 +902,15 @@ async def main(args):
         f"checked exchanges: {sum(st.ok.values())} ({dict(sorted(st.ok.items()))}), "
         f"{st.bytes_checked / MIB:.0f} MiB checksummed",
         f"injected faults: {sum(st.faults.values())} ({dict(sorted(st.faults.items()))})",
-        f"faults with the expected outcome: {sum(st.fault_ok.values())}",
-        f"origin connections accepted: {origin.connections}",
+        f"faults with a checked outcome, right: {sum(st.fault_ok.values())} "
+        f"({dict(sorted(st.fault_ok.items()))})",
+        f"faults with no outcome to check (judged by the resource checks): "
+        f"{sum(st.unchecked.values())} ({dict(sorted(st.unchecked.items()))})",
+        f"stalls the proxy had not cut after {args.stall_wait:g} s (the client gave up): "
+        f"{sum(st.gave_up.values())} ({dict(sorted(st.gave_up.items()))})",
+        f"origin connections accepted: {origin.connections}; held in a stall at most at once: "
+        f"{origin.stalled_max}",
+        f"scenarios left out (--skip): {', '.join(args.skip) or 'none'}",
         f"samples: {len(samples)} every {args.interval} s; warm-up {args.warmup} s; "
         f"flat = last third max <= first third max * {1 + args.tolerance:.2f} + slack",
         f"before load: {baseline}",
@@ -793,10 +920,13 @@ async def main(args):
     for name, ok, detail in checks:
         lines.append(f"  [{'ok' if ok else 'FAIL'}] {name}: {detail}")
     lines.append("")
-    lines.append("series (min/median/max over the load):")
+    lines.append("series over the load (min / median / max), and after the warm-up "
+                 "(first, min, max, last):")
     for key in ("fds", "rss_kib", "tcp", "threads"):
         values = sorted(s[key] for s in load_samples) or [0]
-        lines.append(f"  {key}: {values[0]} / {values[len(values) // 2]} / {values[-1]}")
+        after = [s[key] for s in warm] or [0]
+        lines.append(f"  {key}: {values[0]} / {values[len(values) // 2]} / {values[-1]}; "
+                     f"after warm-up {after[0]}, {min(after)}, {max(after)}, {after[-1]}")
     lines.append("")
     lines.append("minute  fds  rss_kib  tcp  threads  checked  faults")
     next_minute = 0
@@ -805,7 +935,7 @@ async def main(args):
             lines.append(f"{next_minute:6d} {s['fds']:4d} {s['rss_kib']:8d} {s['tcp']:4d} "
                          f"{s['threads']:8d} {s['checked']:8d} {s['faults']:7d}")
             next_minute += 1
-    last = samples[-1]
+    last = samples[-1] if samples else gone
     lines.append(f"   end {last['fds']:4d} {last['rss_kib']:8d} {last['tcp']:4d} "
                  f"{last['threads']:8d} {last['checked']:8d} {last['faults']:7d}")
     if st.failures:
@@ -828,6 +958,8 @@ async def main(args):
                     f"{s['checked']},{s['faults']}\n")
     with open(os.path.splitext(args.report)[0] + ".json", "w") as f:
         json.dump({"passed": passed, "checks": checks, "ok": st.ok, "faults": st.faults,
+                   "fault_ok": st.fault_ok, "unchecked": st.unchecked, "gave_up": st.gave_up,
+                   "skip": args.skip,
                    "failures": st.failures, "samples": samples, "baseline": baseline,
                    "drained": drained}, f, indent=1)
     return 0 if passed else 1
@@ -845,9 +977,20 @@ def parse_args():
     p.add_argument("--head-timeout", type=int, default=2, help="wicket --head-timeout")
     p.add_argument("--idle-timeout", type=int, default=3, help="wicket --idle-timeout")
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--stall-wait", type=float, default=15,
+                   help="seconds a client waits on a stalled exchange before it gives up")
+    p.add_argument("--skip", default="",
+                   help="scenarios to leave out, comma-separated (the report says so)")
     p.add_argument("--report", default="soak/out/report.txt")
     args = p.parse_args()
     args.warmup = min(args.warmup, args.minutes * 60 / 4)
+    args.skip = [n for n in args.skip.split(",") if n]
+    known = [n for n, _ in Soak.SCENARIOS]
+    for name in args.skip:
+        if name not in known:
+            p.error(f"--skip: no scenario {name!r} (scenarios: {', '.join(known)})")
+    if len(args.skip) == len(known):
+        p.error("--skip: nothing left to run")
     return args
 
 
