@@ -20,6 +20,7 @@ fn main() {
             "add_bypass",
             "remove_bypass",
             "set_autostart",
+            "set_language",
             "unlock",
             "lock",
             "set_pin",

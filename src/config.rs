@@ -405,10 +405,12 @@ fn bypass_entries<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Err
     Ok(entries)
 }
 
-/// A timeout in seconds: 1 second to 1 day.
+/// What a timeout in seconds may be: 1 second to 1 day.
+pub const TIMEOUT_SECS: std::ops::RangeInclusive<u64> = 1..=86_400;
+
 fn seconds<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
     let value = u64::deserialize(d)?;
-    if (1..=86_400).contains(&value) {
+    if TIMEOUT_SECS.contains(&value) {
         Ok(value)
     } else {
         Err(serde::de::Error::custom(format!(

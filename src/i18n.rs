@@ -131,6 +131,45 @@ macro_rules! catalogue {
     };
 }
 
+/// What is wrong with a catalogue's translations: a text left empty or untranslated,
+/// placeholders that differ between languages, a key used twice. Empty when all is well; each
+/// catalogue has a test that says so.
+pub fn catalogue_problems(all: &[&Entry]) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut keys: Vec<&str> = all.iter().map(|e| e.key).collect();
+    keys.sort_unstable();
+    for pair in keys.windows(2).filter(|p| p[0] == p[1]) {
+        problems.push(format!("{}: the key is used twice", pair[0]));
+    }
+    for entry in all {
+        if entry.zh.trim().is_empty() {
+            problems.push(format!("{}: no Chinese", entry.key));
+        }
+        // A text that is nothing but placeholders (`{detail}`) reads the same in every language.
+        let only_placeholders = placeholders(entry.en).concat() == entry.en;
+        if entry.en == entry.zh && !only_placeholders {
+            problems.push(format!("{}: not translated", entry.key));
+        }
+        if placeholders(entry.en) != placeholders(entry.zh) {
+            problems.push(format!(
+                "{}: other placeholders in {:?} and {:?}",
+                entry.key, entry.en, entry.zh
+            ));
+        }
+    }
+    problems
+}
+
+/// The `{name}` placeholders of a text, sorted.
+fn placeholders(text: &str) -> Vec<&str> {
+    let mut found: Vec<&str> = text
+        .match_indices('{')
+        .filter_map(|(i, _)| text[i..].find('}').map(|end| &text[i..=i + end]))
+        .collect();
+    found.sort_unstable();
+    found
+}
+
 /// A sentence for a person: a catalogue [`Entry`] and the values of its placeholders. A value
 /// may be a message itself, said in the same language.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -151,6 +190,11 @@ impl Message {
             entry,
             values: Vec::new(),
         }
+    }
+
+    /// What another program said (the OS, a tool), in its own words: not translated.
+    pub fn detail(text: impl fmt::Display) -> Message {
+        Message::new(&crate::messages::DETAIL).with("detail", text)
     }
 
     /// Fills `{name}` with `value`.
@@ -375,15 +419,6 @@ mod tests {
         all
     }
 
-    fn placeholders(text: &str) -> Vec<&str> {
-        let mut found: Vec<&str> = text
-            .match_indices('{')
-            .filter_map(|(i, _)| text[i..].find('}').map(|end| &text[i..=i + end]))
-            .collect();
-        found.sort();
-        found
-    }
-
     #[test]
     fn every_text_is_translated_with_the_same_placeholders_and_markup() {
         for (en, zh) in all_texts(&EN).into_iter().zip(all_texts(&ZH)) {
@@ -414,6 +449,41 @@ mod tests {
         assert_eq!(m.text(Lang::Zh), "Mum屏蔽了 tiktok.com");
         assert_eq!(m.to_string(), "Mum blocked tiktok.com");
         assert_eq!(ALL.len(), 2);
+        assert!(catalogue_problems(ALL).is_empty());
+    }
+
+    #[test]
+    fn catalogue_problems_are_found() {
+        static SAME: Entry = Entry {
+            key: "SAME",
+            en: "Quit",
+            zh: "Quit",
+        };
+        static OTHER: Entry = Entry {
+            key: "OTHER",
+            en: "{a} and {b}",
+            zh: "{a}",
+        };
+        static EMPTY: Entry = Entry {
+            key: "SAME",
+            en: "x",
+            zh: " ",
+        };
+        static DETAIL: Entry = Entry {
+            key: "DETAIL",
+            en: "{detail}",
+            zh: "{detail}",
+        };
+        let problems = catalogue_problems(&[&SAME, &OTHER, &EMPTY, &DETAIL]);
+        assert_eq!(
+            problems,
+            [
+                "SAME: the key is used twice",
+                "SAME: not translated",
+                "OTHER: other placeholders in \"{a} and {b}\" and \"{a}\"",
+                "SAME: no Chinese",
+            ]
+        );
     }
 
     #[test]

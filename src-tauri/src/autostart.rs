@@ -8,6 +8,9 @@ use tauri::plugin::TauriPlugin;
 use tauri::{AppHandle, Manager, Runtime};
 use tauri_plugin_autostart::{MacosLauncher, ManagerExt};
 
+use wicket::Message;
+
+use crate::messages as msg;
 use crate::views::Autostart;
 
 /// The argument a login start gets: start in the tray.
@@ -29,21 +32,21 @@ pub async fn set<R: Runtime>(app: &AppHandle<R>, on: bool) -> Autostart {
     let handle = app.clone();
     let result = run(move || {
         let Some(manager) = handle.try_state::<tauri_plugin_autostart::AutoLaunchManager>() else {
-            return Err("starting at login is not available here".to_string());
+            return Err(Message::new(&msg::AUTOSTART_UNAVAILABLE));
         };
         let changed = if on {
             manager.enable()
         } else {
             manager.disable()
         };
-        changed.map_err(|e| e.to_string())?;
+        changed.map_err(Message::detail)?;
         let now = enabled(&handle)?;
         if now != on {
-            return Err(format!(
-                "the login entry is still {} after switching it {}",
-                if now { "there" } else { "missing" },
-                if on { "on" } else { "off" }
-            ));
+            return Err(Message::new(if now {
+                &msg::AUTOSTART_STILL_THERE
+            } else {
+                &msg::AUTOSTART_STILL_MISSING
+            }));
         }
         Ok(now)
     })
@@ -61,17 +64,17 @@ pub async fn set<R: Runtime>(app: &AppHandle<R>, on: bool) -> Autostart {
     }
 }
 
-fn enabled<R: Runtime>(app: &AppHandle<R>) -> Result<bool, String> {
+fn enabled<R: Runtime>(app: &AppHandle<R>) -> Result<bool, Message> {
     match app.try_state::<tauri_plugin_autostart::AutoLaunchManager>() {
-        Some(_) => app.autolaunch().is_enabled().map_err(|e| e.to_string()),
-        None => Err("starting at login is not available here".to_string()),
+        Some(_) => app.autolaunch().is_enabled().map_err(Message::detail),
+        None => Err(Message::new(&msg::AUTOSTART_UNAVAILABLE)),
     }
 }
 
-async fn run(work: impl FnOnce() -> Result<bool, String> + Send + 'static) -> Autostart {
+async fn run(work: impl FnOnce() -> Result<bool, Message> + Send + 'static) -> Autostart {
     let result = tokio::task::spawn_blocking(work)
         .await
-        .unwrap_or_else(|e| Err(e.to_string()));
+        .unwrap_or_else(|e| Err(Message::detail(e)));
     match result {
         Ok(enabled) => Autostart {
             enabled,

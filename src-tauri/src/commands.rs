@@ -17,11 +17,13 @@ use std::net::{IpAddr, SocketAddr};
 use serde::{Deserialize, Serialize};
 use tauri::{AppHandle, Runtime, State, Window};
 use wicket::config::check_bypass as bypass_reason;
-use wicket::{ClientNet, Config, ConfigError, ConnectPorts, Rule};
+use wicket::{ClientNet, ConnectPorts, Lang, Message, Rule};
 
 use crate::autostart;
 use crate::events::Feed;
+use crate::i18n;
 use crate::lifecycle;
+use crate::messages as msg;
 use crate::pin::{LockView, Refusal};
 use crate::state::AppState;
 use crate::system_proxy::SystemProxyView;
@@ -46,6 +48,7 @@ pub const COMMANDS: &[&str] = &[
     "add_bypass",
     "remove_bypass",
     "set_autostart",
+    "set_language",
     "unlock",
     "lock",
     "set_pin",
@@ -85,6 +88,7 @@ pub const LOCKED: &[&str] = &[
     "add_bypass",
     "remove_bypass",
     "set_autostart",
+    "set_language",
     "set_pin",
     "remove_pin",
     "quit",
@@ -106,19 +110,27 @@ pub const LOCKED: &[&str] = &[
     "set_history_days",
 ];
 
-/// A command's failure: the engine's message, or the lock's refusal.
+/// A command's failure: the engine's message, or the lock's refusal. Messages reach the
+/// window in every language (`{"en": "...", "zh-CN": "..."}`); it shows its own.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum Error {
-    /// `{"locked": "...", "reason": "locked" | "wrong_pin" | "wait", "wait_secs": n}`
+    /// `{"locked": {...}, "reason": "locked" | "wrong_pin" | "wait", "wait_secs": n}`
     Locked(Refusal),
-    /// The reason, as text.
-    Message(String),
+    /// The reason.
+    Message(Message),
 }
 
-impl From<String> for Error {
-    fn from(message: String) -> Error {
+impl From<Message> for Error {
+    fn from(message: Message) -> Error {
         Error::Message(message)
+    }
+}
+
+/// A failure in some other program's words (the OS, SQLite...), which are not translated.
+impl From<String> for Error {
+    fn from(detail: String) -> Error {
+        Error::Message(Message::detail(detail))
     }
 }
 
@@ -137,7 +149,7 @@ pub fn unlocked<R: Runtime>(state: &AppState, window: &Window<R>) -> Result<(), 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Refused {
     pub input: String,
-    pub reason: String,
+    pub reason: Message,
 }
 
 /// What adding entries did; nothing is dropped without being listed here.
@@ -161,7 +173,7 @@ pub struct SettingsInput {
 }
 
 /// Messages by form field (`address`, `port`, `connect_ports`, `timeout_secs`).
-pub type FieldErrors = BTreeMap<&'static str, String>;
+pub type FieldErrors = BTreeMap<&'static str, Message>;
 
 /// Why the settings were not saved.
 #[derive(Clone, Debug, Serialize)]
@@ -218,7 +230,7 @@ pub async fn set_enabled<R: Runtime>(
 
 /// A blocklist entry as the engine reads it, or the engine's reason for refusing it.
 #[tauri::command]
-pub async fn check_rule(text: String) -> Result<String, String> {
+pub async fn check_rule(text: String) -> Result<String, Message> {
     Rule::parse(&text)
         .map(|r| r.to_string())
         .map_err(|e| e.reason)
@@ -272,7 +284,7 @@ pub async fn remove_rule<R: Runtime>(
 
 /// An allowlist entry as the engine reads it, or the engine's reason for refusing it.
 #[tauri::command]
-pub async fn check_client(text: String) -> Result<String, String> {
+pub async fn check_client(text: String) -> Result<String, Message> {
     ClientNet::parse(&text)
         .map(|n| n.to_string())
         .map_err(|e| e.reason)
@@ -351,7 +363,7 @@ pub async fn set_system_proxy<R: Runtime>(
 
 /// A bypass entry as it will be saved, or the engine's reason for refusing it.
 #[tauri::command]
-pub async fn check_bypass(text: String) -> Result<String, String> {
+pub async fn check_bypass(text: String) -> Result<String, Message> {
     let entry = text.trim();
     bypass_reason(entry).map(|()| entry.to_string())
 }
@@ -412,6 +424,29 @@ pub async fn set_autostart<R: Runtime>(
         state.reduced(Reduced::AutostartOff).await;
     }
     Ok(result)
+}
+
+/// Chooses the language of the window and the tray: `en`, `zh-CN`, or `auto` (the OS's).
+#[tauri::command]
+pub async fn set_language<R: Runtime>(
+    window: Window<R>,
+    state: State<'_, AppState>,
+    language: String,
+) -> Result<ConfigView, Error> {
+    unlocked(&state, &window)?;
+    let chosen = match language.as_str() {
+        "auto" => None,
+        tag => Some(Lang::from_tag(tag).ok_or_else(|| {
+            Message::new(&msg::SETTINGS_LANGUAGE).with("tag", format!("{tag:?}"))
+        })?),
+    };
+    state
+        .edit(|c| match chosen {
+            Some(lang) => c.app.insert(i18n::SETTING.into(), lang.tag().into()),
+            None => c.app.remove(i18n::SETTING),
+        })
+        .await;
+    Ok(view(&state))
 }
 
 // The parent's PIN ------------------------------------------------------------------------------
@@ -492,17 +527,14 @@ fn parse_settings(input: &SettingsInput) -> Result<Settings, FieldErrors> {
         .map_err(|_| {
             errors.insert(
                 "address",
-                format!(
-                    "{address:?} is not an IP address (for example 127.0.0.1 for this computer \
-                     only, or 0.0.0.0 for every network)"
-                ),
+                Message::new(&msg::SETTINGS_NOT_AN_IP).with("address", format!("{address:?}")),
             )
         })
         .ok();
     let port = match input.port.trim().parse::<u16>() {
         Ok(p) if p > 0 => Some(p),
         _ => {
-            errors.insert("port", "the port must be a number from 1 to 65535".into());
+            errors.insert("port", Message::new(&msg::SETTINGS_PORT));
             None
         }
     };
@@ -510,15 +542,13 @@ fn parse_settings(input: &SettingsInput) -> Result<Settings, FieldErrors> {
         .map_err(|e| errors.insert("connect_ports", e))
         .ok();
     let timeout_secs = match input.timeout_secs.trim().parse::<u64>() {
-        Ok(secs) => match config_value("timeout_secs", secs.into()) {
-            Ok(_) => Some(secs),
-            Err(e) => {
-                errors.insert("timeout_secs", e);
-                None
-            }
-        },
+        Ok(secs) if wicket::config::TIMEOUT_SECS.contains(&secs) => Some(secs),
+        Ok(_) => {
+            errors.insert("timeout_secs", Message::new(&msg::SETTINGS_TIMEOUT_RANGE));
+            None
+        }
         Err(_) => {
-            errors.insert("timeout_secs", "expected a whole number of seconds".into());
+            errors.insert("timeout_secs", Message::new(&msg::SETTINGS_TIMEOUT_NUMBER));
             None
         }
     };
@@ -534,19 +564,10 @@ fn parse_settings(input: &SettingsInput) -> Result<Settings, FieldErrors> {
     }
 }
 
-/// Checks one config value with the engine's own config parser, for its ranges and messages.
-fn config_value(field: &str, value: serde_json::Value) -> Result<Config, String> {
-    let text = serde_json::json!({ field: value }).to_string();
-    Config::parse(&text).map_err(|e| match e {
-        ConfigError::Invalid(invalid) => invalid.message,
-        other => other.to_string(),
-    })
-}
-
 /// Parses every non-blank entry; returns the parsed ones and the refused ones with reasons.
 fn parse_all<T>(
     entries: &[String],
-    parse: impl Fn(&str) -> Result<T, String>,
+    parse: impl Fn(&str) -> Result<T, Message>,
 ) -> (Vec<T>, Vec<Refused>) {
     let mut parsed = Vec::new();
     let mut refused = Vec::new();
@@ -610,7 +631,9 @@ mod tests {
             ["address", "connect_ports", "port", "timeout_secs"]
         );
         // The engine's own wording, from its parsers.
-        assert!(errors["connect_ports"].contains("is not a port"));
-        assert!(errors["timeout_secs"].contains("out of range"));
+        assert!(errors["connect_ports"]
+            .to_string()
+            .contains("is not a port"));
+        assert!(errors["timeout_secs"].to_string().contains("1 to 86400"));
     }
 }

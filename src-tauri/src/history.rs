@@ -27,7 +27,9 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 use tauri::{AppHandle, Manager, Runtime};
 use tokio::sync::broadcast::error::RecvError;
-use wicket::{Event, RequestRecord, Verdict};
+use wicket::{Event, Message, RequestRecord, Verdict};
+
+use crate::messages as msg;
 
 use crate::pin::Failures;
 use crate::state::AppState;
@@ -130,7 +132,7 @@ pub struct History {
     /// The database file; none when it lives in memory.
     path: Option<PathBuf>,
     /// Why the file is not what it was (moved aside) or not used at all, for the window.
-    problem: Option<String>,
+    problem: Option<Message>,
 }
 
 impl History {
@@ -139,9 +141,7 @@ impl History {
     /// memory.
     pub fn open(path: Option<&Path>) -> History {
         let Some(path) = path else {
-            return History::in_memory(Some(
-                "this system has no data directory: the history is kept until Wicket quits".into(),
-            ));
+            return History::in_memory(Some(Message::new(&msg::HISTORY_NO_DIRECTORY)));
         };
         match open_file(path) {
             Ok(conn) => History::with(conn, Some(path.to_path_buf()), None),
@@ -156,21 +156,17 @@ impl History {
                     .and_then(|()| open_file(path).map_err(|e| e.to_string()));
                 match reopened {
                     Ok(conn) => {
-                        let problem = format!(
-                            "the history file {} could not be used ({first}); it was kept as {} \
-                             and a new one started",
-                            path.display(),
-                            aside.display()
-                        );
+                        let problem = Message::new(&msg::HISTORY_FILE_KEPT)
+                            .with("path", path.display())
+                            .with("detail", &first)
+                            .with("aside", aside.display());
                         log::warn!("{problem}");
                         History::with(conn, Some(path.to_path_buf()), Some(problem))
                     }
                     Err(e) => {
-                        let problem = format!(
-                            "the history file {} cannot be used ({e}): the history is kept \
-                             until Wicket quits",
-                            path.display()
-                        );
+                        let problem = Message::new(&msg::HISTORY_FILE_UNUSABLE)
+                            .with("path", path.display())
+                            .with("detail", e);
                         log::warn!("{problem}");
                         History::in_memory(Some(problem))
                     }
@@ -180,14 +176,14 @@ impl History {
     }
 
     /// A database in memory (tests, or nowhere to keep a file).
-    pub fn in_memory(problem: Option<String>) -> History {
+    pub fn in_memory(problem: Option<Message>) -> History {
         let conn = Connection::open_in_memory()
             .and_then(|c| init(&c).map(|()| c))
             .expect("SQLite in memory");
         History::with(conn, None, problem)
     }
 
-    fn with(conn: Connection, path: Option<PathBuf>, problem: Option<String>) -> History {
+    fn with(conn: Connection, path: Option<PathBuf>, problem: Option<Message>) -> History {
         History {
             db: Mutex::new(conn),
             pending: Mutex::new(Pending::default()),
@@ -200,7 +196,7 @@ impl History {
         self.path.as_deref()
     }
 
-    pub fn problem(&self) -> Option<String> {
+    pub fn problem(&self) -> Option<Message> {
         self.problem.clone()
     }
 
@@ -237,7 +233,7 @@ impl History {
     }
 
     /// Writes the counted requests in one transaction.
-    pub fn flush(&self) -> Result<(), String> {
+    pub fn flush(&self) -> Result<(), Message> {
         let pending = std::mem::take(&mut *lock(&self.pending));
         if pending.is_empty() {
             return Ok(());
@@ -272,13 +268,13 @@ impl History {
             }
             tx.commit()
         };
-        write(&mut db).map_err(|e| format!("the history could not be saved: {e}"))
+        write(&mut db).map_err(|e| Message::new(&msg::HISTORY_NOT_SAVED).with("detail", e))
     }
 
     // Reading -----------------------------------------------------------------------------
 
     /// The days with activity, newest first.
-    pub fn days(&self) -> Result<Vec<DaySummary>, String> {
+    pub fn days(&self) -> Result<Vec<DaySummary>, Message> {
         let db = lock(&self.db);
         let mut stmt = db
             .prepare_cached(
@@ -298,7 +294,7 @@ impl History {
     }
 
     /// One day: its sites, blocked attempts and hours.
-    pub fn day(&self, day: &str) -> Result<DayView, String> {
+    pub fn day(&self, day: &str) -> Result<DayView, Message> {
         let db = lock(&self.db);
         let read = || -> rusqlite::Result<DayView> {
             let visits = db
@@ -369,7 +365,7 @@ impl History {
 
     /// The history as CSV: one day, or every day kept (oldest first). One row per site
     /// visited and per blocked (host, rule).
-    pub fn csv(&self, day: Option<&str>) -> Result<String, String> {
+    pub fn csv(&self, day: Option<&str>) -> Result<String, Message> {
         let db = lock(&self.db);
         let mut out = String::from("day,kind,host,requests,bytes,rule,list\n");
         let filter = day.unwrap_or("");
@@ -405,7 +401,7 @@ impl History {
 
     /// Forgets the days before the last `keep_days` (today included), and tamper entries
     /// older than [`TAMPER_DAYS`].
-    pub fn purge(&self, today: NaiveDate, keep_days: u32) -> Result<(), String> {
+    pub fn purge(&self, today: NaiveDate, keep_days: u32) -> Result<(), Message> {
         let keep = i64::from(keep_days.max(1));
         let cutoff = (today - chrono::Duration::days(keep - 1))
             .format("%Y-%m-%d")
@@ -442,7 +438,7 @@ impl History {
     }
 
     /// The newest tamper entries, newest first.
-    pub fn tamper(&self, limit: usize) -> Result<Vec<TamperEntry>, String> {
+    pub fn tamper(&self, limit: usize) -> Result<Vec<TamperEntry>, Message> {
         let db = lock(&self.db);
         let mut stmt = db
             .prepare_cached(
@@ -619,10 +615,10 @@ pub fn today() -> NaiveDate {
 }
 
 /// Checks a day typed or picked in the window (`YYYY-MM-DD`).
-pub fn parse_day(text: &str) -> Result<String, String> {
+pub fn parse_day(text: &str) -> Result<String, Message> {
     NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
         .map(|d| d.format("%Y-%m-%d").to_string())
-        .map_err(|_| format!("{text:?} is not a day (expected YYYY-MM-DD)"))
+        .map_err(|_| Message::new(&msg::HISTORY_BAD_DAY).with("day", format!("{text:?}")))
 }
 
 /// A CSV field: quoted when it holds a comma, a quote or a line break; a leading `=`, `+`,
@@ -655,8 +651,8 @@ fn aside_name(path: &Path) -> PathBuf {
     PathBuf::from(format!("{}.broken-{secs}", path.display()))
 }
 
-fn db_error(e: rusqlite::Error) -> String {
-    format!("the history cannot be read: {e}")
+fn db_error(e: rusqlite::Error) -> Message {
+    Message::new(&msg::HISTORY_UNREADABLE).with("detail", e)
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -961,7 +957,7 @@ mod tests {
         )
         .unwrap();
         let history = History::open(Some(&path));
-        assert!(history.problem().unwrap().contains("kept as"));
+        assert!(history.problem().unwrap().to_string().contains("kept as"));
         history.record(1, &Reduced::ProxyOff);
         assert_eq!(history.tamper(10).unwrap().len(), 1);
         let kept = fs::read_dir(path.parent().unwrap())

@@ -13,6 +13,8 @@
 //!   [`commands::family`]), each locked one checking the PIN;
 //! - [`events`]: the one event enum sent to the window, batched and rate-limited;
 //! - [`views`]: the shapes the window receives;
+//! - [`i18n`]: the language the app speaks (the OS's, or the one chosen in Settings), and
+//!   [`messages`], what it says from Rust (the tray, refusals); the window's texts are in ui/i18n/;
 //! - [`window`]: the main window, created on demand and destroyed when closed;
 //! - [`tray`]: the tray icon and its menu;
 //! - [`lifecycle`]: a clean quit from the tray, a signal, or the last window closing.
@@ -24,8 +26,10 @@ pub mod autostart;
 pub mod commands;
 pub mod events;
 pub mod history;
+pub mod i18n;
 pub mod lifecycle;
 pub mod lists;
+pub mod messages;
 pub mod persist;
 pub mod pin;
 pub mod state;
@@ -64,6 +68,7 @@ pub fn builder<R: Runtime>(builder: Builder<R>) -> Builder<R> {
             commands::add_bypass,
             commands::remove_bypass,
             commands::set_autostart,
+            commands::set_language,
             commands::unlock,
             commands::lock,
             commands::set_pin,

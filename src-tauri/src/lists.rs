@@ -15,7 +15,9 @@ use serde::Serialize;
 use wicket::config::RuleList;
 use wicket::import::{import, InvalidLine, MAX_LISTED_INVALID};
 use wicket::schedule::Window;
-use wicket::{Config, Rule};
+use wicket::{Config, Message, Rule};
+
+use crate::messages as msg;
 
 /// Longest list name.
 pub const MAX_NAME_CHARS: usize = 60;
@@ -24,40 +26,43 @@ pub const PAGE: usize = 1000;
 
 /// Checks a list name: not empty, not too long, not the name of another list (case aside).
 /// `except` is the list being renamed.
-pub fn check_name(config: &Config, name: &str, except: Option<&str>) -> Result<String, String> {
+pub fn check_name(config: &Config, name: &str, except: Option<&str>) -> Result<String, Message> {
     let name = name.trim();
     if name.is_empty() {
-        return Err("A list needs a name.".into());
+        return Err(Message::new(&msg::LIST_NO_NAME));
     }
     if name.chars().count() > MAX_NAME_CHARS {
-        return Err(format!(
-            "A list name has at most {MAX_NAME_CHARS} characters."
-        ));
+        return Err(Message::new(&msg::LIST_NAME_TOO_LONG).with("max", MAX_NAME_CHARS));
     }
     if name.chars().any(char::is_control) {
-        return Err("A list name cannot hold control characters.".into());
+        return Err(Message::new(&msg::LIST_NAME_CONTROL));
     }
     let taken = config.lists.iter().any(|l| {
         l.name.trim().eq_ignore_ascii_case(name)
             && except.map_or(true, |e| !l.name.eq_ignore_ascii_case(e))
     });
     if taken {
-        return Err(format!("There is a list named {name:?} already."));
+        return Err(Message::new(&msg::LIST_EXISTS).with("name", format!("{name:?}")));
     }
     Ok(name.to_string())
 }
 
 /// The list named `name`.
-pub fn find<'a>(config: &'a mut Config, name: &str) -> Result<&'a mut RuleList, String> {
+pub fn find<'a>(config: &'a mut Config, name: &str) -> Result<&'a mut RuleList, Message> {
     config
         .lists
         .iter_mut()
         .find(|l| l.name == name)
-        .ok_or_else(|| format!("There is no list named {name:?}."))
+        .ok_or_else(|| missing(name))
+}
+
+/// "There is no list named ...".
+pub fn missing(name: &str) -> Message {
+    Message::new(&msg::LIST_MISSING).with("name", format!("{name:?}"))
 }
 
 /// A new list, switched on, always in force, with no rules.
-pub fn create(config: &mut Config, name: &str) -> Result<String, String> {
+pub fn create(config: &mut Config, name: &str) -> Result<String, Message> {
     let name = check_name(config, name, None)?;
     config.lists.push(RuleList {
         name: name.clone(),
@@ -69,7 +74,7 @@ pub fn create(config: &mut Config, name: &str) -> Result<String, String> {
 }
 
 /// A time window as the engine reads it, or its reason for refusing it.
-pub fn check_window(text: &str) -> Result<String, String> {
+pub fn check_window(text: &str) -> Result<String, Message> {
     Window::parse(text.trim()).map(|w| w.to_string())
 }
 
@@ -146,7 +151,7 @@ impl Staging {
         import_id: Option<u64>,
         first_line: usize,
         text: &str,
-    ) -> Result<Progress, String> {
+    ) -> Result<Progress, Message> {
         let found = import(text);
         let mut staged = lock(&self.staged);
         let current = match import_id {
@@ -160,14 +165,13 @@ impl Staging {
             }
             Some(id) => match staged.as_mut() {
                 Some(s) if s.id == id => s,
-                _ => return Err("This import was replaced by another one: start it again.".into()),
+                _ => return Err(Message::new(&msg::IMPORT_REPLACED)),
             },
         };
         if first_line != current.lines + 1 {
-            return Err(format!(
-                "The import lost its place (line {first_line} came after line {}): start it again.",
-                current.lines
-            ));
+            return Err(Message::new(&msg::IMPORT_LOST_PLACE)
+                .with("line", first_line)
+                .with("after", current.lines));
         }
         let offset = current.lines;
         current.lines += text.lines().count();
@@ -198,13 +202,13 @@ impl Staging {
     }
 
     /// Takes the finished import `import_id`.
-    fn take(&self, import_id: u64) -> Result<Staged, String> {
+    fn take(&self, import_id: u64) -> Result<Staged, Message> {
         let mut staged = lock(&self.staged);
         match staged.take() {
             Some(s) if s.id == import_id => Ok(s),
             other => {
                 *staged = other;
-                Err("This import was replaced by another one: start it again.".into())
+                Err(Message::new(&msg::IMPORT_REPLACED))
             }
         }
     }
@@ -215,7 +219,7 @@ impl Staging {
 pub struct Invalid {
     pub line: usize,
     pub text: String,
-    pub reason: String,
+    pub reason: Message,
 }
 
 /// What an import did.
@@ -241,7 +245,7 @@ pub struct ImportReport {
 }
 
 /// Takes the finished import `import_id` out of `staging` for [`merge_import`].
-pub fn finish(staging: &Staging, import_id: u64) -> Result<Finished, String> {
+pub fn finish(staging: &Staging, import_id: u64) -> Result<Finished, Message> {
     staging.take(import_id).map(Finished)
 }
 
@@ -254,7 +258,7 @@ pub fn merge_import(
     finished: Finished,
     list: &str,
     create: bool,
-) -> Result<ImportReport, String> {
+) -> Result<ImportReport, Message> {
     let staged = finished.0;
     let name = if create {
         self::create(config, list)?
@@ -311,7 +315,7 @@ mod tests {
             "Social media"
         );
         let err = create(&mut config, "social MEDIA").unwrap_err();
-        assert!(err.contains("already"), "{err}");
+        assert!(err.to_string().contains("already"), "{err}");
         assert!(create(&mut config, " ").is_err());
         assert!(create(&mut config, &"x".repeat(61)).is_err());
         // Renaming a list to its own name in another case is fine.
@@ -328,6 +332,7 @@ mod tests {
         );
         assert!(check_window("Funday 10-11")
             .unwrap_err()
+            .to_string()
             .contains("not a day"));
     }
 

@@ -10,7 +10,9 @@ use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
-use wicket::{Config, ConfigError};
+use wicket::{Config, ConfigError, Message};
+
+use crate::messages as msg;
 
 /// Why the config file was not used at start, as the window shows it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -139,15 +141,13 @@ impl Store {
     }
 
     /// Saves atomically (the engine writes a temp file and renames it over the old one).
-    pub fn save(&self, config: &Config) -> Result<(), String> {
+    pub fn save(&self, config: &Config) -> Result<(), Message> {
         match &self.path {
-            Some(path) if self.writable => config.save(path).map_err(|e| e.to_string()),
-            Some(path) => Err(format!(
-                "changes are not saved, so that {} is not overwritten: fix or move that file, \
-                 then restart Wicket",
-                path.display()
-            )),
-            None => Err("changes are not saved: this system has no config directory".into()),
+            Some(path) if self.writable => config
+                .save(path)
+                .map_err(|e| Message::new(&msg::SAVE_FAILED).with("detail", e)),
+            Some(path) => Err(Message::new(&msg::SAVE_KEPT_BROKEN).with("path", path.display())),
+            None => Err(Message::new(&msg::SAVE_NO_DIRECTORY)),
         }
     }
 }
@@ -212,7 +212,7 @@ mod tests {
         let loaded = Store::load(Some(path.clone()));
         assert!(loaded.problem.is_some());
         let err = loaded.store.save(&loaded.config).unwrap_err();
-        assert!(err.contains("not saved"), "{err}");
+        assert!(err.to_string().contains("not saved"), "{err}");
         assert!(path.is_dir());
     }
 }

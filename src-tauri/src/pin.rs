@@ -19,6 +19,9 @@ use std::time::{Duration, Instant};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use serde::Serialize;
+use wicket::Message;
+
+use crate::messages as msg;
 
 /// The key of the PIN's hash in the config's `app` object.
 pub const APP_KEY: &str = "pin";
@@ -37,12 +40,12 @@ const MAX_DELAY: Duration = Duration::from_secs(15 * 60);
 
 /// Hashes a new PIN: argon2id with the crate's default cost (19 MiB, 2 passes) and a random
 /// salt, as a PHC string (`$argon2id$v=19$m=19456,t=2,p=1$salt$hash`).
-pub fn hash(pin: &str) -> Result<String, String> {
+pub fn hash(pin: &str) -> Result<String, Message> {
     let salt = SaltString::generate(&mut rand_core::OsRng);
     Argon2::default()
         .hash_password(pin.as_bytes(), &salt)
         .map(|h| h.to_string())
-        .map_err(|e| format!("the PIN could not be hashed: {e}"))
+        .map_err(|e| Message::new(&msg::PIN_NOT_HASHED).with("detail", e))
 }
 
 /// Whether `pin` matches the stored hash (with the cost the hash records).
@@ -59,18 +62,16 @@ pub fn verify(stored: &str, pin: &str) -> bool {
 }
 
 /// Checks a PIN the parent chooses.
-pub fn check_new(pin: &str) -> Result<(), String> {
+pub fn check_new(pin: &str) -> Result<(), Message> {
     let chars = pin.chars().count();
     if pin.trim().is_empty() {
-        return Err("Type a PIN or a passphrase.".into());
+        return Err(Message::new(&msg::PIN_EMPTY));
     }
     if chars < MIN_CHARS {
-        return Err(format!("A PIN needs at least {MIN_CHARS} characters."));
+        return Err(Message::new(&msg::PIN_TOO_SHORT).with("min", MIN_CHARS));
     }
     if chars > MAX_CHARS {
-        return Err(format!(
-            "A passphrase can have at most {MAX_CHARS} characters."
-        ));
+        return Err(Message::new(&msg::PIN_TOO_LONG).with("max", MAX_CHARS));
     }
     Ok(())
 }
@@ -135,7 +136,7 @@ pub struct LockView {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Refusal {
     /// What happened, in words (the window has its own text for each `reason`).
-    pub locked: String,
+    pub locked: Message,
     /// `locked` (the command needs the PIN), `wrong_pin`, or `wait` (too many wrong attempts).
     pub reason: &'static str,
     /// Seconds before the next attempt is accepted (after wrong attempts).
@@ -145,7 +146,7 @@ pub struct Refusal {
 impl Refusal {
     pub fn needs_pin() -> Refusal {
         Refusal {
-            locked: "This needs the parent's PIN.".into(),
+            locked: Message::new(&msg::PIN_NEEDED),
             reason: "locked",
             wait_secs: 0,
         }
@@ -153,7 +154,7 @@ impl Refusal {
 
     pub fn wrong_pin(wait_ms: u64) -> Refusal {
         Refusal {
-            locked: "Wrong PIN.".into(),
+            locked: Message::new(&msg::PIN_WRONG),
             reason: "wrong_pin",
             wait_secs: wait_ms.div_ceil(1000),
         }
@@ -162,7 +163,7 @@ impl Refusal {
     pub fn wait(wait_ms: u64) -> Refusal {
         let secs = wait_ms.div_ceil(1000);
         Refusal {
-            locked: format!("Too many wrong attempts: try again in {secs} s."),
+            locked: Message::new(&msg::PIN_WAIT).with("secs", secs),
             reason: "wait",
             wait_secs: secs,
         }
@@ -237,7 +238,10 @@ mod tests {
     fn passphrases_work_and_short_pins_are_refused() {
         let stored = hash("correct horse battery staple").unwrap();
         assert!(verify(&stored, "correct horse battery staple"));
-        assert!(check_new("123").unwrap_err().contains("at least 4"));
+        assert!(check_new("123")
+            .unwrap_err()
+            .to_string()
+            .contains("at least 4"));
         assert!(check_new("    ").is_err());
         assert!(check_new(&"x".repeat(MAX_CHARS + 1)).is_err());
         assert!(check_new("1234").is_ok());

@@ -17,10 +17,11 @@ use std::time::Duration;
 use serde::Serialize;
 use tokio::sync::watch;
 use wicket::stats::unix_millis;
-use wicket::{Config, Engine};
+use wicket::{Config, Engine, Message};
 
 use crate::history::{self, History};
 use crate::lists::Staging;
+use crate::messages as msg;
 use crate::persist::{ConfigProblem, Loaded, Store};
 use crate::pin::{self, Grants, LockView, Refusal};
 use crate::system_proxy::{Setup, SystemProxyCtl, SystemProxyView};
@@ -42,7 +43,7 @@ pub struct AppState {
     config: watch::Sender<Config>,
     store: Arc<Store>,
     /// Why the last save failed, until one succeeds: shown in the window, never swallowed.
-    save_error: Mutex<Option<String>>,
+    save_error: Mutex<Option<Message>>,
     /// Why the config file was not used at start, until the user dismisses it.
     problem: Mutex<Option<ConfigProblem>>,
     /// Set once the engine has been stopped for good.
@@ -155,7 +156,7 @@ impl AppState {
         self.store.path().map(|p| p.display().to_string())
     }
 
-    pub fn save_error(&self) -> Option<String> {
+    pub fn save_error(&self) -> Option<Message> {
         lock(&self.save_error).clone()
     }
 
@@ -179,7 +180,7 @@ impl AppState {
 
     /// Switches the proxy on or off and remembers the choice. Switching on can fail (the port
     /// is in use, say); the choice is still saved, and the engine's state tells why it is off.
-    pub async fn set_enabled(&self, on: bool) -> Result<(), String> {
+    pub async fn set_enabled(&self, on: bool) -> Result<(), Message> {
         let _edit = self.edits.lock().await;
         let mut next = self.config();
         let was = next.enabled || self.engine.is_running();
@@ -193,7 +194,7 @@ impl AppState {
                 .start()
                 .await
                 .map(|_| ())
-                .map_err(|e| e.to_string())
+                .map_err(|e| e.message())
         } else {
             self.engine.stop(STOP_GRACE).await;
             Ok(())
@@ -341,11 +342,11 @@ impl AppState {
 
     /// Sets or changes the PIN (the caller has checked the window may); the window that set
     /// it stays unlocked.
-    pub async fn set_pin(&self, window: &str, new_pin: String) -> Result<LockView, String> {
+    pub async fn set_pin(&self, window: &str, new_pin: String) -> Result<LockView, Message> {
         pin::check_new(&new_pin)?;
         let hash = tokio::task::spawn_blocking(move || pin::hash(&new_pin))
             .await
-            .map_err(|e| e.to_string())??;
+            .map_err(Message::detail)??;
         let had = self
             .edit(|c| c.app.insert(pin::APP_KEY.into(), hash.into()).is_some())
             .await;
@@ -388,7 +389,7 @@ impl AppState {
         self.config.send_replace(next);
     }
 
-    async fn save(&self, config: &Config) -> Result<(), String> {
+    async fn save(&self, config: &Config) -> Result<(), Message> {
         let store = self.store.clone();
         let history = self.history.clone();
         let config = config.clone();
@@ -400,7 +401,7 @@ impl AppState {
             Ok(())
         })
         .await
-        .unwrap_or_else(|e| Err(format!("saving failed: {e}")))
+        .unwrap_or_else(|e| Err(Message::new(&msg::SAVE_FAILED).with("detail", e)))
     }
 }
 

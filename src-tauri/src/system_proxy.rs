@@ -15,14 +15,16 @@ use std::sync::Arc;
 use serde::Serialize;
 use tokio::sync::watch;
 use wicket::sysproxy::{self, Platform, SystemProxy, Target, Tools};
-use wicket::{Config, EngineState};
+use wicket::{Config, EngineState, Message};
+
+use crate::messages as msg;
 
 /// Where the OS settings are and how to reach them; [`Setup::detect`] in the app, an isolated
 /// settings backend in tests.
 #[derive(Clone, Debug)]
 pub struct Setup {
     /// The platform's settings, or why this desktop has none Wicket knows.
-    pub platform: Result<Platform, String>,
+    pub platform: Result<Platform, Message>,
     /// Environment for the settings tools (gsettings, kwriteconfig5...).
     pub tools: Tools,
 }
@@ -31,7 +33,7 @@ impl Setup {
     /// This computer's desktop, and the tools in Wicket's own environment.
     pub fn detect() -> Setup {
         Setup {
-            platform: Platform::detect().map_err(|e| e.to_string()),
+            platform: Platform::detect().map_err(|e| e.message()),
             tools: Tools::default(),
         }
     }
@@ -61,19 +63,19 @@ pub struct SystemProxyView {
     pub wanted: bool,
     pub phase: Phase,
     /// Which settings Wicket changes, in words ("GNOME proxy settings (gsettings)").
-    pub platform: Option<&'static str>,
+    pub platform: Option<Message>,
     /// Why the settings cannot be changed here, whether or not the switch is on.
-    pub unavailable: Option<String>,
+    pub unavailable: Option<Message>,
     /// What went wrong with the last change, in the engine's words.
-    pub error: Option<String>,
+    pub error: Option<Message>,
     /// What the platform could not take (bypass entries it has no form for...).
-    pub notes: Vec<String>,
+    pub notes: Vec<Message>,
     /// The address to enter by hand as the HTTP and HTTPS proxy.
     pub address: String,
     /// Wicket's PAC file, for programs that take an automatic configuration URL.
     pub pac_url: String,
     /// Settings a Wicket that did not quit cleanly had left, given back at this start.
-    pub recovered: Option<String>,
+    pub recovered: Option<Message>,
 }
 
 /// What the last change did.
@@ -83,20 +85,20 @@ struct Current {
     applied: Option<Target>,
     /// A target that failed: not retried until something changes.
     failed_for: Option<Target>,
-    error: Option<String>,
-    notes: Vec<String>,
+    error: Option<Message>,
+    notes: Vec<Message>,
 }
 
 /// The system proxy of this app.
 pub struct SystemProxyCtl {
     /// The settings' lock and tools, or why this process may not change them.
-    proxy: Result<Arc<SystemProxy>, String>,
+    proxy: Result<Arc<SystemProxy>, Message>,
     /// The process that holds the lock instead of this one, when it is another Wicket.
     owner: Option<Option<u32>>,
-    platform: Result<Platform, String>,
+    platform: Result<Platform, Message>,
     /// Serialises changes; holds what the last one did.
     current: tokio::sync::Mutex<Current>,
-    recovered: Option<String>,
+    recovered: Option<Message>,
     view: watch::Sender<SystemProxyView>,
 }
 
@@ -108,33 +110,25 @@ impl SystemProxyCtl {
         let mut recovered = None;
         let mut error = None;
         let proxy = match dir {
-            None => Err(
-                "Wicket has no config directory to keep your current proxy settings \
-                         in, so it does not change them"
-                    .to_string(),
-            ),
+            None => Err(Message::new(&msg::SYSTEM_PROXY_NO_DIRECTORY)),
             Some(dir) => match SystemProxy::claim(dir) {
                 Ok(proxy) => {
                     let proxy = proxy.with_tools(setup.tools);
                     match proxy.restore() {
                         Ok(Some(r)) => {
-                            let text = format!(
-                                "Your {} pointed at {} when Wicket last stopped without \
-                                 cleaning up; they were given back.",
-                                r.platform.name(),
-                                r.address
-                            );
+                            let text = Message::new(&msg::SYSTEM_PROXY_RECOVERED)
+                                .with_message("platform", r.platform.name())
+                                .with("address", r.address);
                             log::info!("{text}");
                             recovered = Some(text);
                         }
                         Ok(None) => {}
                         Err(e) => {
                             log::error!("{e}");
-                            error = Some(format!(
-                                "The proxy settings a previous Wicket changed could not be \
-                                 given back: {e}. Run `wicket --restore-system-proxy`, or set \
-                                 them back by hand."
-                            ));
+                            error = Some(
+                                Message::new(&msg::SYSTEM_PROXY_NOT_RECOVERED)
+                                    .with_message("error", e.message()),
+                            );
                         }
                     }
                     Ok(Arc::new(proxy))
@@ -143,7 +137,7 @@ impl SystemProxyCtl {
                     if let sysproxy::Error::Owned { pid } = e {
                         owner = Some(pid);
                     }
-                    Err(e.to_string())
+                    Err(e.message())
                 }
             },
         };
@@ -237,10 +231,10 @@ impl SystemProxyCtl {
                             }
                             Err(e) => {
                                 log::error!("system proxy: {e}");
-                                current.error = Some(format!(
-                                    "{e}. Run `wicket --restore-system-proxy`, or set them \
-                                     back by hand."
-                                ));
+                                current.error = Some(
+                                    Message::new(&msg::SYSTEM_PROXY_NOT_RESTORED)
+                                        .with_message("error", e),
+                                );
                             }
                         }
                     } else if !config.system_proxy {
@@ -263,7 +257,7 @@ impl SystemProxyCtl {
     fn view_of(&self, config: &Config, current: &Current) -> SystemProxyView {
         let target = Target::new(config.listen, &config.bypass);
         let unavailable = match (&self.platform, &self.proxy) {
-            (Err(e), _) | (_, Err(e)) => Some(capitalised(e)),
+            (Err(e), _) | (_, Err(e)) => Some(e.clone()),
             _ => None,
         };
         let phase = if !config.system_proxy {
@@ -310,18 +304,10 @@ impl SystemProxyView {
 /// Runs a settings change on the blocking pool (it runs tools and waits for them).
 async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, sysproxy::Error> + Send + 'static,
-) -> Result<T, String> {
+) -> Result<T, Message> {
     match tokio::task::spawn_blocking(work).await {
-        Ok(result) => result.map_err(|e| capitalised(&e.to_string())),
-        Err(e) => Err(format!("The system proxy change did not finish: {e}")),
-    }
-}
-
-fn capitalised(text: &str) -> String {
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
+        Ok(result) => result.map_err(|e| e.message()),
+        Err(e) => Err(Message::new(&msg::SYSTEM_PROXY_UNFINISHED).with("detail", e)),
     }
 }
 
@@ -329,7 +315,7 @@ fn capitalised(text: &str) -> String {
 mod tests {
     use super::*;
 
-    fn ctl(platform: Result<Platform, String>) -> (SystemProxyCtl, tempfile::TempDir) {
+    fn ctl(platform: Result<Platform, Message>) -> (SystemProxyCtl, tempfile::TempDir) {
         let dir = tempfile::tempdir().unwrap();
         let setup = Setup {
             platform,
@@ -343,7 +329,9 @@ mod tests {
 
     #[tokio::test]
     async fn an_unknown_desktop_is_unavailable_with_the_address_to_type() {
-        let (ctl, _dir) = ctl(Err("this desktop (XFCE) has no system proxy setting".into()));
+        let (ctl, _dir) = ctl(Err(Message::detail(
+            "this desktop (XFCE) has no system proxy setting",
+        )));
         let config = Config {
             system_proxy: true,
             ..Config::default()
@@ -353,7 +341,11 @@ mod tests {
         };
         let view = ctl.reconcile(&config, &running, false).await;
         assert_eq!(view.phase, Phase::Unavailable);
-        assert!(view.unavailable.unwrap().starts_with("This desktop (XFCE)"));
+        assert!(view
+            .unavailable
+            .unwrap()
+            .to_string()
+            .starts_with("this desktop (XFCE)"));
         assert_eq!(view.address, "127.0.0.1:12345");
         assert_eq!(view.pac_url, "http://127.0.0.1:12345/proxy.pac");
     }
@@ -386,7 +378,8 @@ mod tests {
             .view()
             .unavailable
             .unwrap()
-            .starts_with("Another Wicket"));
+            .to_string()
+            .starts_with("another Wicket"));
         assert_eq!(first.owner(), None);
     }
 }

@@ -12,9 +12,12 @@ use tauri::image::Image;
 use tauri::menu::{CheckMenuItem, Menu, MenuEvent, MenuItem, PredefinedMenuItem};
 use tauri::tray::{TrayIcon, TrayIconBuilder};
 use tauri::{AppHandle, Manager, Runtime};
-use wicket::EngineState;
+use wicket::i18n::Entry;
+use wicket::{EngineState, Lang, Message};
 
+use crate::i18n;
 use crate::lifecycle;
+use crate::messages as msg;
 use crate::state::{AppState, ParentAction};
 use crate::system_proxy::{Phase, SystemProxyView};
 use crate::tamper::Via;
@@ -88,19 +91,33 @@ pub fn usable<R: Runtime>(app: &AppHandle<R>) -> bool {
 }
 
 fn build<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
-    let status = MenuItem::with_id(app, MENU_STATUS, "Starting…", false, None::<&str>)?;
-    let proxy_on =
-        CheckMenuItem::with_id(app, MENU_PROXY_ON, "Proxy on", true, false, None::<&str>)?;
-    let system_proxy = CheckMenuItem::with_id(
+    let lang = i18n::of(&app.state::<AppState>().config());
+    let say = |entry: &Entry| entry.get(lang);
+    let status = MenuItem::with_id(
         app,
-        MENU_SYSTEM_PROXY,
-        SYSTEM_PROXY_LABEL,
+        MENU_STATUS,
+        say(&msg::TRAY_STARTING),
+        false,
+        None::<&str>,
+    )?;
+    let proxy_on = CheckMenuItem::with_id(
+        app,
+        MENU_PROXY_ON,
+        say(&msg::TRAY_PROXY_ON),
         true,
         false,
         None::<&str>,
     )?;
-    let open = MenuItem::with_id(app, MENU_OPEN, "Open Wicket", true, None::<&str>)?;
-    let quit = MenuItem::with_id(app, MENU_QUIT, "Quit", true, None::<&str>)?;
+    let system_proxy = CheckMenuItem::with_id(
+        app,
+        MENU_SYSTEM_PROXY,
+        say(&msg::TRAY_SYSTEM_PROXY),
+        true,
+        false,
+        None::<&str>,
+    )?;
+    let open = MenuItem::with_id(app, MENU_OPEN, say(&msg::TRAY_OPEN), true, None::<&str>)?;
+    let quit = MenuItem::with_id(app, MENU_QUIT, say(&msg::TRAY_QUIT), true, None::<&str>)?;
     let menu = Menu::with_items(
         app,
         &[
@@ -120,20 +137,35 @@ fn build<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
         .show_menu_on_left_click(true)
         .on_menu_event(on_menu_event)
         .build(app)?;
-    spawn_refresher(app.clone(), tray, status, proxy_on, system_proxy);
+    let items = Items {
+        status,
+        proxy_on,
+        system_proxy,
+        open,
+        quit,
+    };
+    spawn_refresher(app.clone(), tray, items);
     Ok(())
 }
 
-const SYSTEM_PROXY_LABEL: &str = "Use as system proxy";
+/// The menu's items, kept to follow the state and the language.
+struct Items<R: Runtime> {
+    status: MenuItem<R>,
+    proxy_on: CheckMenuItem<R>,
+    system_proxy: CheckMenuItem<R>,
+    open: MenuItem<R>,
+    quit: MenuItem<R>,
+}
 
 /// The system proxy item's label: a failure is said in the menu, the details in the window.
-pub fn system_proxy_label(view: &SystemProxyView) -> String {
-    match view.phase {
-        Phase::Failed => format!("{SYSTEM_PROXY_LABEL} (failed: open Wicket)"),
-        Phase::Unavailable => format!("{SYSTEM_PROXY_LABEL} (not possible here: open Wicket)"),
-        Phase::Waiting => format!("{SYSTEM_PROXY_LABEL} (when the proxy runs)"),
-        Phase::On | Phase::Off => SYSTEM_PROXY_LABEL.to_string(),
-    }
+pub fn system_proxy_label(lang: Lang, view: &SystemProxyView) -> String {
+    let entry = match view.phase {
+        Phase::Failed => &msg::TRAY_SYSTEM_PROXY_FAILED,
+        Phase::Unavailable => &msg::TRAY_SYSTEM_PROXY_UNAVAILABLE,
+        Phase::Waiting => &msg::TRAY_SYSTEM_PROXY_WAITING,
+        Phase::On | Phase::Off => &msg::TRAY_SYSTEM_PROXY,
+    };
+    entry.get(lang).to_string()
 }
 
 fn on_menu_event<R: Runtime>(app: &AppHandle<R>, event: MenuEvent) {
@@ -184,13 +216,7 @@ fn on_menu_event<R: Runtime>(app: &AppHandle<R>, event: MenuEvent) {
 }
 
 /// Follows the engine's state and the config, and refreshes the counters every second.
-fn spawn_refresher<R: Runtime>(
-    app: AppHandle<R>,
-    tray: TrayIcon<R>,
-    status: MenuItem<R>,
-    proxy_on: CheckMenuItem<R>,
-    system_proxy: CheckMenuItem<R>,
-) {
+fn spawn_refresher<R: Runtime>(app: AppHandle<R>, tray: TrayIcon<R>, items: Items<R>) {
     tauri::async_runtime::spawn(async move {
         let state = app.state::<AppState>();
         let mut engine_state = state.engine.state();
@@ -200,31 +226,47 @@ fn spawn_refresher<R: Runtime>(
         let mut tick = tokio::time::interval(REFRESH_EVERY);
         let mut shown_look = None;
         let mut shown_text = String::new();
+        let mut shown_lang = i18n::of(&config.borrow());
         loop {
             let engine_now = engine_state.borrow_and_update().clone();
-            let enabled = config.borrow_and_update().enabled;
+            let (enabled, lang) = {
+                let config = config.borrow_and_update();
+                (config.enabled, i18n::of(&config))
+            };
             let look = Look::of(enabled, &engine_now);
-            if shown_look != Some(look) {
-                shown_look = Some(look);
-                if let Ok(icon) = Image::from_bytes(look.icon()) {
-                    let _ = tray.set_icon(Some(icon));
+            let relabel = lang != shown_lang;
+            if relabel {
+                // The language changed in Settings: every item says itself again.
+                shown_lang = lang;
+                let _ = items.proxy_on.set_text(msg::TRAY_PROXY_ON.get(lang));
+                let _ = items.open.set_text(msg::TRAY_OPEN.get(lang));
+                let _ = items.quit.set_text(msg::TRAY_QUIT.get(lang));
+            }
+            if shown_look != Some(look) || relabel {
+                if shown_look != Some(look) {
+                    if let Ok(icon) = Image::from_bytes(look.icon()) {
+                        let _ = tray.set_icon(Some(icon));
+                    }
                 }
-                let _ = tray.set_tooltip(Some(tooltip(look, &engine_now, &system.borrow())));
+                shown_look = Some(look);
+                let _ = tray.set_tooltip(Some(tooltip(lang, look, &engine_now, &system.borrow())));
             }
             // Always: a click toggles a check item by itself, even when the proxy did not follow.
-            let _ = proxy_on.set_checked(look == Look::On);
+            let _ = items.proxy_on.set_checked(look == Look::On);
             let system_now = system.borrow_and_update().clone();
-            let _ = system_proxy.set_checked(system_now.phase == Phase::On);
-            let label = system_proxy_label(&system_now);
+            let _ = items
+                .system_proxy
+                .set_checked(system_now.phase == Phase::On);
+            let label = system_proxy_label(lang, &system_now);
             if label != shown_system {
-                let _ = system_proxy.set_text(&label);
-                let _ = tray.set_tooltip(Some(tooltip(look, &engine_now, &system_now)));
+                let _ = items.system_proxy.set_text(&label);
+                let _ = tray.set_tooltip(Some(tooltip(lang, look, &engine_now, &system_now)));
                 shown_system = label;
             }
             let stats = state.engine.stats();
-            let text = status_line(enabled, &engine_now, stats.requests, stats.blocked);
+            let text = status_line(lang, enabled, &engine_now, stats.requests, stats.blocked);
             if text != shown_text {
-                let _ = status.set_text(&text);
+                let _ = items.status.set_text(&text);
                 shown_text = text;
             }
             tokio::select! {
@@ -237,33 +279,52 @@ fn spawn_refresher<R: Runtime>(
     });
 }
 
-fn tooltip(look: Look, state: &EngineState, system: &SystemProxyView) -> String {
+fn tooltip(lang: Lang, look: Look, state: &EngineState, system: &SystemProxyView) -> String {
     let text = match (look, state) {
-        (Look::On, EngineState::Running { address }) => format!("Wicket: on ({address})"),
-        (Look::Error, EngineState::Failed { error }) => format!("Wicket: not running: {error}"),
-        _ => "Wicket: off".into(),
+        (Look::On, EngineState::Running { address }) => {
+            Message::new(&msg::TOOLTIP_ON).with("address", address)
+        }
+        (Look::Error, EngineState::Failed { error }) => {
+            Message::new(&msg::TOOLTIP_NOT_RUNNING).with_message("error", error.clone())
+        }
+        _ => Message::new(&msg::TOOLTIP_OFF),
     };
-    match (system.phase, &system.error) {
-        (Phase::On, _) => format!("{text} · system proxy"),
-        (Phase::Failed, Some(error)) => format!("{text} · system proxy not set: {error}"),
+    let text = match (system.phase, &system.error) {
+        (Phase::On, _) => Message::new(&msg::TOOLTIP_SYSTEM_PROXY).with_message("text", text),
+        (Phase::Failed, Some(error)) => Message::new(&msg::TOOLTIP_SYSTEM_PROXY_FAILED)
+            .with_message("text", text)
+            .with_message("error", error.clone()),
         _ => text,
-    }
+    };
+    text.text(lang)
 }
 
 /// The menu's first line: "Running on 127.0.0.1:12345 · 1,234 requests · 56 blocked".
-pub fn status_line(enabled: bool, state: &EngineState, requests: u64, blocked: u64) -> String {
-    let counts = format!(
-        "{} {} · {} blocked",
-        thousands(requests),
-        if requests == 1 { "request" } else { "requests" },
-        thousands(blocked)
-    );
+pub fn status_line(
+    lang: Lang,
+    enabled: bool,
+    state: &EngineState,
+    requests: u64,
+    blocked: u64,
+) -> String {
+    let counts = Message::new(if requests == 1 {
+        &msg::TRAY_COUNTS_ONE
+    } else {
+        &msg::TRAY_COUNTS
+    })
+    .with("requests", thousands(requests))
+    .with("blocked", thousands(blocked));
     let text = match state {
-        EngineState::Running { address } => format!("Running on {address} · {counts}"),
-        EngineState::Failed { error } if enabled => format!("Not running: {error}"),
-        _ if requests > 0 => format!("Off · {counts}"),
-        _ => "Off".into(),
-    };
+        EngineState::Running { address } => Message::new(&msg::TRAY_RUNNING)
+            .with("address", address)
+            .with_message("counts", counts),
+        EngineState::Failed { error } if enabled => {
+            Message::new(&msg::TRAY_NOT_RUNNING).with_message("error", error.clone())
+        }
+        _ if requests > 0 => Message::new(&msg::TRAY_OFF_COUNTS).with_message("counts", counts),
+        _ => Message::new(&msg::TRAY_OFF),
+    }
+    .text(lang);
     if text.chars().count() > MAX_STATUS_CHARS {
         let cut: String = text.chars().take(MAX_STATUS_CHARS - 1).collect();
         format!("{cut}…")
@@ -350,34 +411,61 @@ mod tests {
         let running = EngineState::Running {
             address: "127.0.0.1:12345".parse().unwrap(),
         };
+        let en = Lang::En;
         assert_eq!(
-            status_line(true, &running, 1234, 56),
+            status_line(en, true, &running, 1234, 56),
             "Running on 127.0.0.1:12345 · 1,234 requests · 56 blocked"
         );
-        assert_eq!(status_line(false, &EngineState::Stopped, 0, 0), "Off");
-        let failed = EngineState::Failed {
-            error: "cannot listen on 127.0.0.1:1: the address is already in use".into(),
-        };
-        assert!(status_line(true, &failed, 3, 0).starts_with("Not running: cannot listen"));
         assert_eq!(
-            status_line(false, &failed, 3, 0),
+            status_line(en, true, &running, 1, 0),
+            "Running on 127.0.0.1:12345 · 1 request · 0 blocked"
+        );
+        assert_eq!(status_line(en, false, &EngineState::Stopped, 0, 0), "Off");
+        let failed = EngineState::Failed { error: in_use() };
+        assert!(status_line(en, true, &failed, 3, 0).starts_with("Not running: cannot listen"));
+        assert_eq!(
+            status_line(en, false, &failed, 3, 0),
             "Off · 3 requests · 0 blocked"
         );
     }
 
     #[test]
+    fn the_menu_speaks_chinese_too() {
+        let running = EngineState::Running {
+            address: "127.0.0.1:12345".parse().unwrap(),
+        };
+        assert_eq!(
+            status_line(Lang::Zh, true, &running, 1234, 56),
+            "正在 127.0.0.1:12345 上运行 · 1,234 个请求 · 已屏蔽 56 个"
+        );
+        let failed = EngineState::Failed { error: in_use() };
+        assert!(status_line(Lang::Zh, true, &failed, 0, 0)
+            .starts_with("未运行：无法在 127.0.0.1:1 上监听"));
+    }
+
+    fn in_use() -> Message {
+        wicket::StartError {
+            address: "127.0.0.1:1".parse().unwrap(),
+            source: std::io::ErrorKind::AddrInUse.into(),
+        }
+        .message()
+    }
+
+    #[test]
     fn long_status_lines_are_cut() {
         let failed = EngineState::Failed {
-            error: "x".repeat(200),
+            error: Message::detail("x".repeat(200)),
         };
-        let line = status_line(true, &failed, 0, 0);
+        let line = status_line(Lang::En, true, &failed, 0, 0);
         assert_eq!(line.chars().count(), MAX_STATUS_CHARS);
         assert!(line.ends_with('…'));
     }
 
     #[test]
     fn icon_shows_error_only_when_the_proxy_should_run() {
-        let failed = EngineState::Failed { error: "x".into() };
+        let failed = EngineState::Failed {
+            error: Message::detail("x"),
+        };
         assert_eq!(Look::of(true, &failed), Look::Error);
         assert_eq!(Look::of(false, &failed), Look::Off);
         assert_eq!(Look::of(true, &EngineState::Stopped), Look::Off);

@@ -7,8 +7,10 @@ use std::sync::Arc;
 use serde::Serialize;
 use wicket::policy::ListNow;
 use wicket::stats::HostCount;
-use wicket::{ClientNet, Config, ConnectPorts, EngineState, RequestRecord, StatsSnapshot};
+use wicket::{ClientNet, Config, ConnectPorts, EngineState, Message, RequestRecord, StatsSnapshot};
 
+use crate::i18n;
+use crate::messages as msg;
 use crate::persist::ConfigProblem;
 use crate::pin::LockView;
 use crate::state::{history_days, ParentAction};
@@ -31,7 +33,7 @@ pub struct ConfigView {
     pub connect_ports: String,
     pub timeout_secs: u64,
     /// Allowlist entries that do not do what they seem to, or do too much.
-    pub allowlist_warnings: Vec<String>,
+    pub allowlist_warnings: Vec<Message>,
     /// Whether the user wants Wicket as the system proxy (see [`SystemProxyView`] for whether
     /// it is).
     pub system_proxy: bool,
@@ -46,7 +48,11 @@ pub struct ConfigView {
     /// Days of activity history kept.
     pub history_days: u32,
     /// Why the last save failed; none once a save succeeds.
-    pub save_error: Option<String>,
+    pub save_error: Option<Message>,
+    /// The language chosen in Settings (`en`, `zh-CN`); none: the OS's.
+    pub language: Option<&'static str>,
+    /// The language the window and the tray speak now.
+    pub lang: &'static str,
 }
 
 /// A named list, as the Lists view and the dashboard show it.
@@ -65,7 +71,7 @@ pub struct ListView {
 
 impl ConfigView {
     /// The view of `config`; `lists_now` says which lists the engine has in force.
-    pub fn new(config: &Config, save_error: Option<String>, lists_now: &[ListNow]) -> ConfigView {
+    pub fn new(config: &Config, save_error: Option<Message>, lists_now: &[ListNow]) -> ConfigView {
         let lists = config
             .lists
             .iter()
@@ -94,6 +100,8 @@ impl ConfigView {
             allowed_sites: config.allowed_sites.iter().map(|r| r.to_string()).collect(),
             history_days: history_days(config),
             save_error,
+            language: i18n::chosen(config).map(|l| l.tag()),
+            lang: i18n::of(config).tag(),
         }
     }
 }
@@ -111,11 +119,11 @@ pub fn connect_ports_text(ports: &ConnectPorts) -> String {
 
 /// Warnings for allowlists that would surprise: networks a loopback listener can never hear
 /// from, and entries that let everyone in.
-pub fn allowlist_warnings(clients: &[ClientNet], listen: SocketAddr) -> Vec<String> {
+pub fn allowlist_warnings(clients: &[ClientNet], listen: SocketAddr) -> Vec<Message> {
     let mut warnings = Vec::new();
     let loopback = listen.ip().is_loopback();
     if clients.is_empty() {
-        warnings.push("No client is allowed: every request to the proxy is refused.".to_string());
+        warnings.push(Message::new(&msg::ALLOW_NOBODY));
     }
     let everything: Vec<String> = clients
         .iter()
@@ -123,19 +131,17 @@ pub fn allowlist_warnings(clients: &[ClientNet], listen: SocketAddr) -> Vec<Stri
         .map(|n| n.to_string())
         .collect();
     if !everything.is_empty() {
-        let mut text = format!(
-            "{} allows every address: anyone who can reach this computer on port {} can use \
-             your connection through Wicket.",
-            everything.join(" and "),
-            listen.port()
+        let entry = if loopback {
+            &msg::ALLOW_EVERYONE_LOOPBACK
+        } else {
+            &msg::ALLOW_EVERYONE
+        };
+        warnings.push(
+            Message::new(entry)
+                .with("entries", everything.join(", "))
+                .with("port", listen.port())
+                .with("ip", listen.ip()),
         );
-        if loopback {
-            text.push_str(&format!(
-                " For now Wicket listens on {}, so only this computer can reach it.",
-                listen.ip()
-            ));
-        }
-        warnings.push(text);
     }
     let outside: Vec<String> = clients
         .iter()
@@ -143,17 +149,12 @@ pub fn allowlist_warnings(clients: &[ClientNet], listen: SocketAddr) -> Vec<Stri
         .map(|n| n.to_string())
         .collect();
     if loopback && !outside.is_empty() {
-        let (subject, verb) = if outside.len() == 1 {
-            (outside[0].clone(), "has")
+        let warning = if outside.len() == 1 {
+            Message::new(&msg::ALLOW_NO_EFFECT_ONE).with("entry", &outside[0])
         } else {
-            (outside.join(", "), "have")
+            Message::new(&msg::ALLOW_NO_EFFECT_MANY).with("entries", outside.join(", "))
         };
-        warnings.push(format!(
-            "{subject} {verb} no effect: Wicket listens on {}, which only this computer can \
-             reach. To let other devices in, set the listen address to 0.0.0.0 (or this \
-             computer's network address) in Settings.",
-            listen.ip()
-        ));
+        warnings.push(warning.with("ip", listen.ip()));
     }
     warnings
 }
@@ -246,7 +247,7 @@ pub struct Status {
 pub struct Autostart {
     pub enabled: bool,
     /// Why it could not be read or changed.
-    pub error: Option<String>,
+    pub error: Option<Message>,
 }
 
 #[cfg(test)]
@@ -268,7 +269,15 @@ mod tests {
         let listen = "127.0.0.1:12345".parse().unwrap();
         let w = allowlist_warnings(&nets(&["127.0.0.1", "192.168.1.0/24"]), listen);
         assert_eq!(w.len(), 1);
-        assert!(w[0].starts_with("192.168.1.0/24 has no effect"), "{w:?}");
+        assert!(
+            w[0].to_string().starts_with("192.168.1.0/24 has no effect"),
+            "{w:?}"
+        );
+        let two = allowlist_warnings(&nets(&["10.0.0.0/8", "192.168.1.0/24"]), listen);
+        assert!(two[0]
+            .to_string()
+            .starts_with("10.0.0.0/8, 192.168.1.0/24 have no effect"));
+        assert!(two[0].text(wicket::Lang::Zh).contains("不会生效"));
         let open: SocketAddr = "0.0.0.0:12345".parse().unwrap();
         assert!(allowlist_warnings(&nets(&["192.168.1.0/24"]), open).is_empty());
     }
@@ -278,15 +287,15 @@ mod tests {
         let open: SocketAddr = "0.0.0.0:8080".parse().unwrap();
         let w = allowlist_warnings(&nets(&["0.0.0.0/0"]), open);
         assert_eq!(w.len(), 1);
-        assert!(
-            w[0].contains("every address") && w[0].contains("8080"),
-            "{w:?}"
-        );
+        let w = w[0].to_string();
+        assert!(w.contains("every address") && w.contains("8080"), "{w}");
     }
 
     #[test]
     fn empty_allowlist_is_warned_about() {
         let listen = "127.0.0.1:1".parse().unwrap();
-        assert!(allowlist_warnings(&[], listen)[0].contains("every request"));
+        assert!(allowlist_warnings(&[], listen)[0]
+            .to_string()
+            .contains("every request"));
     }
 }

@@ -24,6 +24,18 @@ use wicket_desktop::system_proxy::Setup;
 
 use common::{answers, free_port, get_via, wait_for, GnomeSettings, Origin};
 
+/// A message as the window receives it (`{"en": ..., "zh-CN": ...}`), in English; checks that
+/// the Chinese is there too.
+pub fn en(message: &Value) -> &str {
+    assert!(
+        message["zh-CN"].as_str().is_some_and(|t| !t.is_empty()),
+        "not a message in every language: {message}"
+    );
+    message["en"]
+        .as_str()
+        .unwrap_or_else(|| panic!("not a message: {message}"))
+}
+
 /// An app on the mock runtime with its own config directory and a "main" window.
 struct TestApp {
     app: App<MockRuntime>,
@@ -36,7 +48,7 @@ impl TestApp {
     /// settings Wicket does not know (so that no test touches this machine's).
     fn start(config: Option<&str>) -> TestApp {
         let setup = Setup {
-            platform: Err("tests run on no desktop".into()),
+            platform: Err(wicket::Message::detail("tests run on no desktop")),
             tools: Tools::default(),
         };
         TestApp::start_with(config, setup, tempfile::tempdir().expect("temp dir"))
@@ -195,7 +207,7 @@ fn pasted_rules_are_added_and_each_refusal_keeps_the_engines_reason() {
     assert_eq!(added["added"], json!(["new.example", "www.site.example"]));
     assert_eq!(added["already"], json!(["old.example", "new.example"]));
     assert_eq!(added["refused"][0]["input"], "bad..com");
-    let reason = added["refused"][0]["reason"].as_str().unwrap();
+    let reason = en(&added["refused"][0]["reason"]);
     assert!(reason.contains("empty label"), "{reason}");
     assert_eq!(
         added["config"]["block"],
@@ -211,9 +223,14 @@ fn typed_entries_are_checked_by_the_engines_parsers() {
         Ok(json!("example.com"))
     );
     let err = t.invoke("check_rule", json!({ "text": "example.com:8080" }));
-    assert!(err.unwrap_err().as_str().unwrap().contains("every port"));
+    assert!(en(&err.unwrap_err()).contains("every port"));
     let err = t.invoke("check_client", json!({ "text": "10.0.0.0/40" }));
-    assert_eq!(err, Err(json!("the prefix length must be 0 to 32")));
+    assert_eq!(
+        err,
+        Err(
+            json!({"en": "the prefix length must be 0 to 32", "zh-CN": "前缀长度必须在 0 到 32 之间"})
+        )
+    );
     assert_eq!(
         t.invoke("check_client", json!({ "text": "192.168.1.7/24" })),
         Ok(json!("192.168.1.0/24"))
@@ -227,10 +244,7 @@ fn allowlist_warns_when_a_network_cannot_reach_a_loopback_listener() {
         .invoke("add_clients", json!({ "entries": ["192.168.1.0/24"] }))
         .unwrap();
     let warnings = &added["config"]["allowlist_warnings"];
-    assert!(
-        warnings[0].as_str().unwrap().contains("has no effect"),
-        "{warnings}"
-    );
+    assert!(en(&warnings[0]).contains("has no effect"), "{warnings}");
     let added = t
         .invoke("add_clients", json!({ "entries": ["0.0.0.0/0"] }))
         .unwrap();
@@ -253,7 +267,7 @@ fn a_port_in_use_is_reported_and_a_free_one_works_again() {
     assert_eq!(config["port"], taken_port);
     let error = wait_for("the start to fail", || {
         let engine = t.status()["engine"].clone();
-        (engine["state"] == "failed").then(|| engine["error"].as_str().unwrap().to_string())
+        (engine["state"] == "failed").then(|| en(&engine["error"]).to_string())
     });
     assert!(error.contains("already in use"), "{error}");
     assert_eq!(t.saved()["connect_ports"], json!([443, 8443]));
@@ -272,12 +286,9 @@ fn bad_settings_are_refused_field_by_field_and_nothing_is_saved() {
     let input = json!({ "input": { "address": "localhost", "port": "0", "connect_ports": "443,x", "timeout_secs": "90000" } });
     let errors = t.invoke("save_settings", input.clone()).unwrap_err();
     for field in ["address", "port", "connect_ports", "timeout_secs"] {
-        assert!(errors[field].is_string(), "{field}: {errors}");
+        assert!(!en(&errors[field]).is_empty(), "{field}: {errors}");
     }
-    assert!(errors["timeout_secs"]
-        .as_str()
-        .unwrap()
-        .contains("out of range"));
+    assert!(en(&errors["timeout_secs"]).contains("1 to 86400"));
     assert_eq!(t.invoke("check_settings", input).unwrap(), errors);
     assert_eq!(t.saved(), before);
 }
@@ -412,7 +423,7 @@ fn the_system_proxy_switch_points_gnome_at_the_proxy_and_gives_the_users_own_bac
 
     let view = t.invoke("set_system_proxy", json!({ "on": true })).unwrap();
     assert_eq!(view["phase"], "on", "{view}");
-    assert_eq!(view["platform"], "GNOME proxy settings (gsettings)");
+    assert_eq!(en(&view["platform"]), "GNOME proxy settings (gsettings)");
     assert_eq!(t.running().port(), port);
     assert_eq!(gnome.http_port(), port.to_string());
     assert_eq!(gnome.get("org.gnome.system.proxy", "mode"), "'manual'");
@@ -540,10 +551,7 @@ fn settings_a_dead_wicket_left_are_given_back_when_the_app_starts() {
     assert_eq!(gnome.listing(), before);
     let recovered = t.status()["system_proxy"]["recovered"].clone();
     assert!(
-        recovered
-            .as_str()
-            .unwrap()
-            .contains("pointed at 127.0.0.1:9"),
+        en(&recovered).contains("pointed at 127.0.0.1:9"),
         "{recovered}"
     );
 }
@@ -562,7 +570,7 @@ fn bypass_entries_are_checked_saved_and_followed_by_the_system_proxy() {
     let err = t
         .invoke("check_bypass", json!({ "text": "fd00::/8" }))
         .unwrap_err();
-    assert!(err.as_str().unwrap().contains("IPv6 networks"), "{err}");
+    assert!(en(&err).contains("IPv6 networks"), "{err}");
 
     let added = t
         .invoke(
@@ -573,10 +581,7 @@ fn bypass_entries_are_checked_saved_and_followed_by_the_system_proxy() {
     assert_eq!(added["added"], json!(["*.lan", "10.0.0.0/8"]));
     assert_eq!(added["already"], json!(["localhost"]));
     assert_eq!(added["refused"][0]["input"], "bad host");
-    assert!(added["refused"][0]["reason"]
-        .as_str()
-        .unwrap()
-        .contains("' '"));
+    assert!(en(&added["refused"][0]["reason"]).contains("' '"));
     assert_eq!(
         t.saved()["bypass"],
         json!([
@@ -612,7 +617,7 @@ fn a_desktop_without_a_known_setting_says_what_to_do_by_hand() {
     let proxy = t.running();
     let view = t.invoke("set_system_proxy", json!({ "on": true })).unwrap();
     assert_eq!(view["phase"], "unavailable");
-    assert_eq!(view["unavailable"], "Tests run on no desktop");
+    assert_eq!(en(&view["unavailable"]), "tests run on no desktop");
     assert_eq!(view["address"], proxy.to_string());
     assert_eq!(view["pac_url"], format!("http://{proxy}/proxy.pac"));
     // The wish is kept: on a desktop Wicket knows, it would apply.
@@ -627,7 +632,7 @@ fn a_gsettings_that_cannot_write_is_reported_and_changes_nothing() {
     fs::create_dir_all(gnome.home.join("glib-2.0/settings/keyfile")).unwrap();
     let view = t.invoke("set_system_proxy", json!({ "on": true })).unwrap();
     assert_eq!(view["phase"], "failed", "{view}");
-    let error = view["error"].as_str().unwrap();
+    let error = en(&view["error"]);
     assert!(error.contains("not writable"), "{error}");
     assert!(error.contains("previous settings are back"), "{error}");
     assert_eq!(gnome.listing(), before);
@@ -644,4 +649,33 @@ fn start_at_login_is_reported_as_the_os_has_it() {
     let t = TestApp::on_free_port(json!({}));
     let autostart = &t.status()["autostart"];
     assert!(autostart["enabled"].is_boolean(), "{autostart}");
+}
+
+#[test]
+fn the_language_chosen_in_settings_is_saved_and_auto_follows_the_os_again() {
+    let t = TestApp::on_free_port(json!({}));
+    let view = t
+        .invoke("set_language", json!({ "language": "zh-CN" }))
+        .unwrap();
+    assert_eq!(view["language"], "zh-CN");
+    assert_eq!(view["lang"], "zh-CN");
+    assert_eq!(t.saved()["app"]["language"], "zh-CN");
+    assert_eq!(t.status()["config"]["lang"], "zh-CN");
+
+    let refused = t
+        .invoke("set_language", json!({ "language": "tlh" }))
+        .unwrap_err();
+    assert!(en(&refused).contains("\"tlh\""), "{refused}");
+    assert!(refused["zh-CN"].as_str().unwrap().contains("不支持"));
+    assert_eq!(
+        t.saved()["app"]["language"],
+        "zh-CN",
+        "a refusal changes nothing"
+    );
+
+    let view = t
+        .invoke("set_language", json!({ "language": "auto" }))
+        .unwrap();
+    assert_eq!(view["language"], Value::Null);
+    assert!(t.saved()["app"].get("language").is_none());
 }

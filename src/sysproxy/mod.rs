@@ -234,7 +234,7 @@ pub enum Error {
 impl Error {
     /// A failure a tool or the OS described (in its own words, which are not translated).
     pub fn failed(detail: impl fmt::Display) -> Error {
-        Error::Failed(Message::new(&msg::DETAIL).with("detail", detail))
+        Error::Failed(Message::detail(detail))
     }
 
     pub fn message(&self) -> Message {
@@ -242,7 +242,7 @@ impl Error {
             Error::Unsupported(u) => u.message(),
             Error::Owned { pid: Some(pid) } => Message::new(&msg::OWNED_BY).with("pid", pid),
             Error::Owned { pid: None } => Message::new(&msg::OWNED),
-            Error::State(m) => Message::new(&msg::DETAIL).with("detail", m),
+            Error::State(m) => Message::detail(m),
             Error::Failed(m) => m.clone(),
         }
     }

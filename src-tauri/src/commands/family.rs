@@ -5,11 +5,12 @@
 
 use serde::Serialize;
 use tauri::{Runtime, State, Window};
-use wicket::Rule;
+use wicket::{Message, Rule};
 
 use super::{append_new, parse_all, unlocked, Added, Error};
 use crate::history::{self, DaySummary, DayView};
 use crate::lists::{self, ImportReport, Progress, RulesPage};
+use crate::messages as msg;
 use crate::state::AppState;
 use crate::tamper::{Reduced, TamperEntry};
 use crate::views::ConfigView;
@@ -40,7 +41,7 @@ pub async fn rename_list<R: Runtime>(
         .edit(|c| {
             let to = lists::check_name(c, &to, Some(&name))?;
             lists::find(c, &name)?.name = to.clone();
-            Ok::<_, String>(to)
+            Ok::<_, Message>(to)
         })
         .await?;
     if to != name {
@@ -60,7 +61,7 @@ pub async fn delete_list<R: Runtime>(
         .edit(|c| {
             let rules = lists::find(c, &name)?.rules.len();
             c.lists.retain(|l| l.name != name);
-            Ok::<_, String>(rules)
+            Ok::<_, Message>(rules)
         })
         .await?;
     state
@@ -79,7 +80,7 @@ pub async fn set_list_enabled<R: Runtime>(
 ) -> Result<ConfigView, Error> {
     unlocked(&state, &window)?;
     let was = state
-        .edit(|c| Ok::<_, String>(std::mem::replace(&mut lists::find(c, &name)?.enabled, on)))
+        .edit(|c| Ok::<_, Message>(std::mem::replace(&mut lists::find(c, &name)?.enabled, on)))
         .await?;
     if was && !on {
         state.reduced(Reduced::ListOff { list: name }).await;
@@ -98,7 +99,7 @@ pub async fn list_rules(
         let list = c.lists.iter().find(|l| l.name == name);
         list.map(|l| lists::page(l, &query))
     });
-    Ok(page.ok_or_else(|| format!("There is no list named {name:?}."))?)
+    Ok(page.ok_or_else(|| lists::missing(&name))?)
 }
 
 /// Adds rules to a list (one, or many pasted); each refusal keeps the engine's reason.
@@ -114,7 +115,7 @@ pub async fn add_list_rules<R: Runtime>(
     let (added, already) = state
         .edit(|c| {
             let list = lists::find(c, &name)?;
-            Ok::<_, String>(append_new(&mut list.rules, parsed, Rule::to_string))
+            Ok::<_, Message>(append_new(&mut list.rules, parsed, Rule::to_string))
         })
         .await?;
     Ok(Added {
@@ -139,7 +140,7 @@ pub async fn remove_list_rule<R: Runtime>(
             let list = lists::find(c, &name)?;
             let before = list.rules.len();
             list.rules.retain(|r| *r != rule);
-            Ok::<_, String>(before != list.rules.len())
+            Ok::<_, Message>(before != list.rules.len())
         })
         .await?;
     if removed {
@@ -155,7 +156,7 @@ pub async fn remove_list_rule<R: Runtime>(
 
 /// A time window as the engine reads it ("Mon-Fri 16:00-19:00"), or its reason for refusing.
 #[tauri::command]
-pub async fn check_window(text: String) -> Result<String, String> {
+pub async fn check_window(text: String) -> Result<String, Message> {
     lists::check_window(&text)
 }
 
@@ -174,7 +175,7 @@ pub async fn add_list_windows<R: Runtime>(
             let list = lists::find(c, &name)?;
             let (added, already) = append_new(&mut list.schedule, parsed, |w| w.to_string());
             let schedule: Vec<String> = list.schedule.iter().map(|w| w.to_string()).collect();
-            Ok::<_, String>((added, already, schedule))
+            Ok::<_, Message>((added, already, schedule))
         })
         .await?;
     if !added.is_empty() {
@@ -209,7 +210,7 @@ pub async fn remove_list_window<R: Runtime>(
             let before = list.schedule.len();
             list.schedule.retain(|w| *w != gone);
             let schedule: Vec<String> = list.schedule.iter().map(|w| w.to_string()).collect();
-            Ok::<_, String>((before != list.schedule.len()).then_some(schedule))
+            Ok::<_, Message>((before != list.schedule.len()).then_some(schedule))
         })
         .await?;
     if let Some(schedule) = changed {
@@ -240,7 +241,7 @@ pub async fn import_chunk<R: Runtime>(
     let staging = state.staging.clone();
     let progress = tokio::task::spawn_blocking(move || staging.add(import_id, first_line, &text))
         .await
-        .map_err(|e| e.to_string())??;
+        .map_err(Message::detail)??;
     Ok(progress)
 }
 
@@ -344,7 +345,7 @@ pub struct HistoryView {
     /// Where the history is kept.
     pub path: Option<String>,
     /// Why the history file is not used as it should be.
-    pub problem: Option<String>,
+    pub problem: Option<Message>,
 }
 
 /// The history: the days kept, `day` (or the newest) in detail, and the tamper log. Requests
@@ -359,7 +360,7 @@ pub async fn history<R: Runtime>(
     let day = day.map(|d| history::parse_day(&d)).transpose()?;
     let history = state.history.clone();
     let keep_days = state.history_days();
-    let view = tokio::task::spawn_blocking(move || -> Result<HistoryView, String> {
+    let view = tokio::task::spawn_blocking(move || -> Result<HistoryView, Message> {
         if let Err(e) = history.flush() {
             log::warn!("{e}");
         }
@@ -376,7 +377,7 @@ pub async fn history<R: Runtime>(
         })
     })
     .await
-    .map_err(|e| e.to_string())??;
+    .map_err(Message::detail)??;
     Ok(view)
 }
 
@@ -391,10 +392,10 @@ pub async fn export_history<R: Runtime>(
     unlocked(&state, &window)?;
     let day = day.map(|d| history::parse_day(&d)).transpose()?;
     let history = state.history.clone();
-    let path = tokio::task::spawn_blocking(move || -> Result<String, String> {
+    let path = tokio::task::spawn_blocking(move || -> Result<String, Message> {
         let _ = history.flush();
         let csv = history.csv(day.as_deref())?;
-        let dir = export_dir().ok_or("this system has no home folder to save the file in")?;
+        let dir = export_dir().ok_or_else(|| Message::new(&msg::HISTORY_NO_HOME))?;
         let stem = match &day {
             Some(d) => format!("wicket-history-{d}"),
             None => format!("wicket-history-to-{}", history::today().format("%Y-%m-%d")),
@@ -405,12 +406,15 @@ pub async fn export_history<R: Runtime>(
             path = dir.join(format!("{stem}-{n}.csv"));
             n += 1;
         }
-        wicket::config::write_atomically(&path, csv.as_bytes())
-            .map_err(|e| format!("{} could not be written: {e}", path.display()))?;
+        wicket::config::write_atomically(&path, csv.as_bytes()).map_err(|e| {
+            Message::new(&msg::HISTORY_NOT_WRITTEN)
+                .with("path", path.display())
+                .with("detail", e)
+        })?;
         Ok(path.display().to_string())
     })
     .await
-    .map_err(|e| e.to_string())??;
+    .map_err(Message::detail)??;
     Ok(path)
 }
 
@@ -433,11 +437,10 @@ pub async fn set_history_days<R: Runtime>(
 ) -> Result<ConfigView, Error> {
     unlocked(&state, &window)?;
     if !history::DAYS_RANGE.contains(&days) {
-        return Err(Error::Message(format!(
-            "History can be kept for {} to {} days.",
-            history::DAYS_RANGE.start(),
-            history::DAYS_RANGE.end()
-        )));
+        return Err(Message::new(&msg::HISTORY_DAYS)
+            .with("min", history::DAYS_RANGE.start())
+            .with("max", history::DAYS_RANGE.end())
+            .into());
     }
     let before = state.history_days();
     state

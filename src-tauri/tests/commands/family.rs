@@ -16,7 +16,7 @@ use wicket_desktop::pin::Failures;
 use wicket_desktop::state::AppState;
 use wicket_desktop::tamper::Via;
 
-use super::TestApp;
+use super::{en, TestApp};
 use crate::common::{answers, free_port, get_via, wait_for, Origin};
 
 const PIN: &str = "2468";
@@ -69,6 +69,7 @@ fn locked_calls() -> Vec<(&'static str, Value)> {
         ("add_bypass", json!({ "entries": ["*.lan"] })),
         ("remove_bypass", json!({ "entry": "localhost" })),
         ("set_autostart", json!({ "on": false })),
+        ("set_language", json!({ "language": "zh-CN" })),
         ("set_pin", json!({ "pin": "9999" })),
         ("remove_pin", json!({})),
         ("quit", json!({})),
@@ -221,7 +222,7 @@ fn wrong_pins_slow_down_and_the_wait_outlives_a_restart() {
 
 fn no_desktop() -> wicket_desktop::system_proxy::Setup {
     wicket_desktop::system_proxy::Setup {
-        platform: Err("tests run on no desktop".into()),
+        platform: Err(wicket::Message::detail("tests run on no desktop")),
         tools: wicket::sysproxy::Tools::default(),
     }
 }
@@ -296,10 +297,7 @@ fn a_list_blocks_inside_its_schedule_and_not_outside() {
         )
         .unwrap();
     assert_eq!(added["added"], json!(["127.0.0.1"]));
-    assert!(added["refused"][0]["reason"]
-        .as_str()
-        .unwrap()
-        .contains("empty label"));
+    assert!(en(&added["refused"][0]["reason"]).contains("empty label"));
     assert_eq!(get_via(proxy, &origin.url("/")), Some(403));
 
     // A window later today: the list stops blocking at once.
@@ -311,10 +309,7 @@ fn a_list_blocks_inside_its_schedule_and_not_outside() {
         )
         .unwrap();
     assert_eq!(added["added"], json!([later]));
-    assert!(added["refused"][0]["reason"]
-        .as_str()
-        .unwrap()
-        .contains("not a day"));
+    assert!(en(&added["refused"][0]["reason"]).contains("not a day"));
     assert_eq!(added["config"]["lists"][0]["in_force"], false);
     assert_eq!(get_via(proxy, &origin.url("/")), Some(200));
 
@@ -398,7 +393,7 @@ fn lists_are_renamed_and_deleted_and_names_stay_unique() {
         .unwrap();
     t.invoke("create_list", json!({ "name": "Games" })).unwrap();
     let taken = t.invoke("create_list", json!({ "name": "games" }));
-    assert!(taken.unwrap_err().as_str().unwrap().contains("already"));
+    assert!(en(&taken.unwrap_err()).contains("already"));
     let taken = t.invoke("rename_list", json!({ "name": "Social", "to": "GAMES" }));
     assert!(taken.is_err());
     t.invoke(
