@@ -9,7 +9,8 @@
 set -euo pipefail
 
 engine=(build-essential pkg-config curl ca-certificates)
-app=(libwebkit2gtk-4.1-dev libayatana-appindicator3-dev)
+# fonts-wqy-microhei: a CJK font, so that the window and the tray can speak Chinese.
+app=(libwebkit2gtk-4.1-dev libayatana-appindicator3-dev fonts-wqy-microhei)
 test=(xvfb xauth webkit2gtk-driver dbus-x11 trayer xdotool x11-utils imagemagick nodejs
   libglib2.0-bin gsettings-desktop-schemas libkf5config-bin)
 bench=(nginx-light tinyproxy wrk procps python3 curl)

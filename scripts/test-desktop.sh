@@ -10,8 +10,8 @@ cd "$(dirname "$0")/.."
 scripts/setup-debian.sh test
 export PATH="$HOME/.cargo/bin:$PATH"
 
-echo "== desktop: unit and mock-runtime tests" >&2
-cargo test -p wicket-desktop --lib --test commands
+echo "== desktop: unit and mock-runtime tests, the window's catalogues" >&2
+cargo test -p wicket-desktop --lib --test commands --test catalogues
 
 echo "== desktop: end-to-end tests in the real webview" >&2
 # Each test runs a display, a bus, a driver and a WebKit app: two at a time suit two cores.

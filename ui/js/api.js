@@ -3,6 +3,8 @@
 // because the parent's PIN is needed ({locked, reason: 'locked'}) asks for the PIN through the
 // handler given to `onLocked`, and runs again once the window is unlocked.
 
+import { say } from './i18n.js';
+
 const tauri = window.__TAURI__;
 
 let askForPin = null;
@@ -39,6 +41,7 @@ export const api = {
   addBypass: (entries) => invoke('add_bypass', { entries }),
   removeBypass: (entry) => invoke('remove_bypass', { entry }),
   setAutostart: (on) => invoke('set_autostart', { on }),
+  setLanguage: (language) => invoke('set_language', { language }),
   // The parent's PIN.
   unlock: (pin) => tauri.core.invoke('unlock', { pin }),
   lock: () => invoke('lock'),
@@ -72,10 +75,11 @@ export const api = {
   onLocked: (handler) => { askForPin = handler; },
 };
 
-/** A rejected command's message as text. */
+/** A rejected command's message as text, in the window's language. */
 export function errorText(err) {
   if (typeof err === 'string') return err;
-  if (err && typeof err.locked === 'string') return err.locked;
+  if (err && err.locked) return say(err.locked);
+  if (err && typeof err.en === 'string') return say(err);
   if (err && typeof err.message === 'string') return err.message;
   return JSON.stringify(err);
 }

@@ -1,7 +1,10 @@
 // The traffic chart: requests per second (area) and blocked per second (line) over the last
 // five minutes, drawn on a canvas. Points arrive with the stats events; missing seconds are 0.
 
+import { count, t } from './i18n.js';
+
 const SECONDS = 300;
+const axis = () => new Intl.NumberFormat(document.documentElement.lang, { notation: 'compact', maximumFractionDigits: 1 });
 
 export class TrafficChart {
   constructor(canvas) {
@@ -49,8 +52,10 @@ export class TrafficChart {
     }
     const top = niceMax(Math.max(1, ...requests, ...blocked));
     const peak = Math.max(...requests);
-    canvas.setAttribute('aria-label', `Requests per second over the last 5 minutes: ${requests[SECONDS - 1]} now, `
-      + `${peak} at most; blocked per second: ${blocked[SECONDS - 1]} now, ${Math.max(...blocked)} at most`);
+    canvas.setAttribute('aria-label', t('chart.label', {
+      requests: count(requests[SECONDS - 1]), peak: count(peak),
+      blocked: count(blocked[SECONDS - 1]), blocked_peak: count(Math.max(...blocked)),
+    }));
 
     const left = 36;
     const right = 8;
@@ -79,7 +84,7 @@ export class TrafficChart {
     ctx.textBaseline = 'top';
     for (let m = 5; m >= 0; m -= 1) {
       const i = SECONDS - 1 - m * 60;
-      const label = m === 0 ? 'now' : `−${m} min`;
+      const label = m === 0 ? t('chart.now') : t('chart.minutes_ago', { n: m });
       ctx.textAlign = m === 5 ? 'left' : m === 0 ? 'right' : 'center';
       ctx.fillText(label, Math.max(left, x(Math.max(i, 0))), plotTop + plotH + 6);
     }
@@ -116,6 +121,5 @@ function niceMax(v) {
 }
 
 function formatAxis(v) {
-  if (v >= 1000) return `${v / 1000}k`;
-  return Number.isInteger(v) ? String(v) : v.toFixed(1);
+  return axis().format(v);
 }

@@ -1,7 +1,7 @@
 // The dashboard: live counters, the traffic chart, top hosts, and the request log.
 
 import { TrafficChart } from './chart.js';
-import { bytes, count } from './format.js';
+import { bytes, count } from './i18n.js';
 import { RequestLog } from './log.js';
 
 export class Dashboard {

@@ -5,7 +5,8 @@
 // for the entries matching the search, a page at a time.
 
 import { errorText } from './api.js';
-import { count, debounce, fieldMessage, plural, toast } from './format.js';
+import { debounce, fieldMessage, toast } from './format.js';
+import { say, t } from './i18n.js';
 
 /** Entries rendered at most; a search narrows the rest. */
 const MAX_SHOWN = 1000;
@@ -15,7 +16,8 @@ export class ListEditor {
 
   /**
    * @param root  the `.list-editor` element
-   * @param opts  {check, add, remove, entries(config), noun: [one, many], empty} and, for a
+   * @param opts  {check, add, remove, entries(config), noun (a catalogue key with plural forms:
+   *              "{n} rules"), typeFirst (a key)} and, for a
    *              list kept in the app, fetch(query) -> {rules, total, matching} with entries(config)
    *              returning anything that changes when the list does (its size, say)
    */
@@ -78,7 +80,8 @@ export class ListEditor {
       const canonical = await this.opts.check(text);
       if (text !== this.input.value) return; // typed on meanwhile
       const known = this.entries.includes(canonical);
-      const note = known ? `${canonical} is already on the list` : canonical !== text.trim() ? `Will be added as ${canonical}` : '';
+      const note = known ? t('editor.already', { entry: canonical })
+        : canonical !== text.trim() ? t('editor.will_be', { entry: canonical }) : '';
       fieldMessage(this.input, this.inputMsg, note, known ? '' : 'ok');
     } catch (err) {
       if (text !== this.input.value) return;
@@ -89,7 +92,7 @@ export class ListEditor {
   async addTyped() {
     const text = this.input.value;
     if (!text.trim()) {
-      fieldMessage(this.input, this.inputMsg, this.opts.typeFirst ?? `Type ${this.opts.noun[0] === 'rule' ? 'a site' : 'an address'} first`, 'error');
+      fieldMessage(this.input, this.inputMsg, t(this.opts.typeFirst), 'error');
       this.input.focus();
       return;
     }
@@ -97,14 +100,14 @@ export class ListEditor {
       const result = await this.opts.add([text]);
       this.update(result.config);
       if (result.refused.length) {
-        fieldMessage(this.input, this.inputMsg, result.refused[0].reason, 'error');
+        fieldMessage(this.input, this.inputMsg, say(result.refused[0].reason), 'error');
         this.input.focus();
       } else if (result.already.length) {
-        fieldMessage(this.input, this.inputMsg, `${result.already[0]} is already on the list`);
+        fieldMessage(this.input, this.inputMsg, t('editor.already', { entry: result.already[0] }));
       } else {
         this.input.value = '';
-        fieldMessage(this.input, this.inputMsg, `Added ${result.added[0]}`, 'ok');
-        toast(`Added ${result.added[0]}`);
+        fieldMessage(this.input, this.inputMsg, t('editor.added', { entry: result.added[0] }), 'ok');
+        toast(t('editor.added', { entry: result.added[0] }));
       }
     } catch (err) {
       fieldMessage(this.input, this.inputMsg, errorText(err), 'error');
@@ -114,27 +117,27 @@ export class ListEditor {
   async addPasted() {
     const lines = this.textarea.value.split(/\r?\n/);
     if (!lines.some((l) => l.trim())) {
-      fieldMessage(this.textarea, this.manyMsg, 'Paste one entry per line first', 'error');
+      fieldMessage(this.textarea, this.manyMsg, t('editor.paste_first'), 'error');
       return;
     }
     try {
       const result = await this.opts.add(lines);
       this.update(result.config);
-      const parts = [`Added ${count(result.added.length)}.`];
+      const parts = [t('editor.added_n', { n: result.added.length })];
       const already = result.already.length;
-      if (already) parts.push(`${count(already)} ${already === 1 ? 'was' : 'were'} already on the list.`);
+      if (already) parts.push(t('editor.already_n', { n: already }));
       this.manyMsg.replaceChildren(parts.join(' '));
       if (result.refused.length) {
         // Keep what was refused in the box, with the reasons, so that nothing is lost.
         this.textarea.value = result.refused.map((r) => r.input).join('\n');
         const intro = document.createElement('span');
-        intro.textContent = ` Not added (${count(result.refused.length)}), left in the box:`;
+        intro.textContent = ` ${t('editor.not_added', { n: result.refused.length })}`;
         const ul = document.createElement('ul');
         for (const r of result.refused) {
           const li = document.createElement('li');
           const code = document.createElement('code');
           code.textContent = r.input;
-          li.append(code, `: ${r.reason}`);
+          li.append(code, t('editor.reason', { reason: say(r.reason) }));
           ul.append(li);
         }
         this.manyMsg.append(intro, ul);
@@ -181,22 +184,21 @@ export class ListEditor {
       code.textContent = entry;
       const button = document.createElement('button');
       button.type = 'button';
-      button.textContent = 'Remove';
+      button.textContent = t('editor.remove');
       button.dataset.entry = entry;
-      button.setAttribute('aria-label', `Remove ${entry}`);
+      button.setAttribute('aria-label', t('editor.remove_label', { entry }));
       li.append(code, button);
       return li;
     });
     if (matching > shown.length) {
       const li = document.createElement('li');
       li.className = 'more';
-      li.textContent = `… and ${count(matching - shown.length)} more: search to narrow the list`;
+      li.textContent = t('editor.more', { n: matching - shown.length });
       items.push(li);
     }
     this.list.replaceChildren(...items);
-    const [one, many] = this.opts.noun;
-    const all = plural(total, one, many);
-    if (this.countEl) this.countEl.textContent = query ? `${count(matching)} of ${all}` : all;
+    const all = t(this.opts.noun, { n: total });
+    if (this.countEl) this.countEl.textContent = query ? t('editor.count_of', { n: matching, all }) : all;
     this.empty.hidden = total > 0;
   }
 
@@ -207,7 +209,7 @@ export class ListEditor {
     const next = button.closest('li').nextElementSibling?.querySelector('button');
     try {
       this.update(await this.opts.remove(entry));
-      toast(`Removed ${entry}`);
+      toast(t('editor.removed', { entry }));
       // Keep the keyboard where it was: on the next entry, or the search field.
       const again = next && this.list.querySelector(`button[data-entry="${CSS.escape(next.dataset.entry)}"]`);
       (again || this.search).focus();

@@ -1,36 +1,5 @@
-// Number, size, time and duration formatting shared by the views.
-
-const integer = new Intl.NumberFormat('en-US');
-
-export const count = (n) => integer.format(n);
-
-export function bytes(n) {
-  if (n < 1024) return `${n} B`;
-  const units = ['KB', 'MB', 'GB', 'TB'];
-  let value = n / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return `${value < 10 ? value.toFixed(1) : Math.round(value)} ${units[unit]}`;
-}
-
-export function duration(ms) {
-  if (ms < 1000) return `${ms} ms`;
-  if (ms < 60000) return `${(ms / 1000).toFixed(1)} s`;
-  return `${Math.floor(ms / 60000)} min ${Math.round((ms % 60000) / 1000)} s`;
-}
-
-export function clock(timeMs) {
-  const d = new Date(timeMs);
-  return d.toLocaleTimeString('en-GB', { hour12: false });
-}
-
-/** `n thing` / `n things`. */
-export function plural(n, one, many) {
-  return `${count(n)} ${n === 1 ? one : many}`;
-}
+// Small helpers shared by the views: debouncing, the toast, field messages. Numbers, sizes
+// and times are written by i18n.js, in the window's language.
 
 /** Calls `fn` once `ms` have passed without another call. */
 export function debounce(fn, ms) {

@@ -3,59 +3,35 @@
 // days are kept, and the tamper log: every time protection was reduced.
 
 import { api, errorText } from './api.js';
-import { bytes, count, fieldMessage, toast } from './format.js';
+import { fieldMessage, toast } from './format.js';
+import { bytes, count, dateTime, day as dayText, say, t } from './i18n.js';
 
-/** Every text of the History view, the tamper log's sentences included. */
-const TEXT = {
-  dayOption: (d) => `${d.day} · ${count(d.requests)} requests · ${count(d.blocked)} blocked`,
-  noDays: 'Nothing recorded yet.',
-  more: (shown, all) => `The ${count(shown)} most visited of ${count(all)} sites; the CSV export has them all.`,
-  moreBlocked: (shown, all) => `The first ${count(shown)} of ${count(all)}; the CSV export has them all.`,
-  allowOnlyRule: 'not on the allowed list',
-  blocklist: 'Blocklist',
-  exported: (path) => `Saved as ${path}`,
-  keepSaved: (days) => `History is kept for ${count(days)} ${days === 1 ? 'day' : 'days'}.`,
-  where: (path) => `Kept in ${path}, on this computer only.`,
-  chartLabel: (day, requests, blocked) => `Requests and blocked attempts per hour on ${day}: ${count(requests)} requests, ${count(blocked)} blocked`,
-  refreshed: 'Up to date',
-  tamper: {
-    proxy_off: () => 'The proxy was switched off.',
-    system_proxy_off: () => 'Wicket stopped being the system proxy.',
-    quit: (e) => ({
-      tray: 'Wicket was quit from the tray menu.',
-      window: 'Wicket was quit (with the PIN).',
-      window_closed: 'Wicket was quit by closing its window.',
-      signal: 'Wicket was told to stop (logout, shutdown, or a kill command).',
-      system: 'Wicket was stopped by the system.',
-    }[e.via] || 'Wicket quit.'),
-    not_running: (e) => (e.quit
-      ? `Wicket was not running from ${when(e.since_ms)} until now.`
-      : `Wicket was not running from ${when(e.since_ms)} until now, and had not been quit: it was killed, crashed, or the computer was switched off.`),
-    config_changed: (e) => (e.pin_removed
-      ? 'The settings file was changed while Wicket was not running, and the PIN was removed from it.'
-      : 'The settings file was changed while Wicket was not running.'),
-    pin_removed: () => 'The PIN was removed.',
-    pin_changed: () => 'The PIN was changed.',
-    rules_removed: (e) => (e.list
-      ? `Removed from the list ${e.list}: ${e.rules.join(', ')}.`
-      : `Removed from the blocklist: ${e.rules.join(', ')}.`),
-    list_removed: (e) => `The list ${e.list} was deleted (${count(e.rules)} rules).`,
-    list_off: (e) => `The list ${e.list} was switched off.`,
-    list_renamed: (e) => `The list ${e.list} was renamed ${e.to}.`,
-    schedule_changed: (e) => (e.schedule.length
-      ? `The schedule of ${e.list} is now: ${e.schedule.join(', ')}.`
-      : `The list ${e.list} now blocks all the time (its schedule was emptied).`),
-    allow_only_off: () => 'Allow-only browsing was switched off.',
-    allowed_sites_added: (e) => `Allowed sites added: ${e.sites.join(', ')}.`,
-    bypass_added: (e) => `Sites that now go around Wicket: ${e.entries.join(', ')}.`,
-    autostart_off: () => 'Wicket no longer starts at login.',
-    history_shortened: (e) => `History is now kept for ${count(e.days)} days only.`,
-  },
-  unknown: (kind) => `Protection changed (${kind}).`,
-};
-
-const dateTime = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short' });
-const when = (ms) => dateTime.format(new Date(ms));
+/** The tamper log's sentence for an entry (`tamper.<kind>`, some with a variant). */
+function tamperText(e) {
+  const list = (items) => items.join(t('common.list_separator'));
+  switch (e.kind) {
+    case 'quit': return t(`tamper.quit_${e.via}`);
+    case 'not_running':
+      return t(e.quit ? 'tamper.not_running_quit' : 'tamper.not_running_killed', { since: dateTime(e.since_ms) });
+    case 'config_changed': return t(e.pin_removed ? 'tamper.config_changed_pin' : 'tamper.config_changed');
+    case 'rules_removed':
+      return e.list ? t('tamper.rules_removed_list', { list: e.list, rules: list(e.rules) })
+        : t('tamper.rules_removed', { rules: list(e.rules) });
+    case 'list_removed': return t('tamper.list_removed', { list: e.list, n: e.rules });
+    case 'list_off': return t('tamper.list_off', { list: e.list });
+    case 'list_renamed': return t('tamper.list_renamed', { list: e.list, to: e.to });
+    case 'schedule_changed':
+      return e.schedule.length ? t('tamper.schedule_changed', { list: e.list, schedule: list(e.schedule) })
+        : t('tamper.schedule_emptied', { list: e.list });
+    case 'allowed_sites_added': return t('tamper.allowed_sites_added', { sites: list(e.sites) });
+    case 'bypass_added': return t('tamper.bypass_added', { entries: list(e.entries) });
+    case 'history_shortened': return t('tamper.history_shortened', { n: e.days });
+    case 'proxy_off': case 'system_proxy_off': case 'pin_removed': case 'pin_changed':
+    case 'allow_only_off': case 'autostart_off':
+      return t(`tamper.${e.kind}`);
+    default: return t('tamper.unknown', { kind: e.kind });
+  }
+}
 
 export class HistoryView {
   constructor() {
@@ -82,7 +58,7 @@ export class HistoryView {
       this.show(await api.history(day || undefined));
       this.locked.hidden = true;
       this.body.hidden = false;
-      if (said) fieldMessage(null, this.msg, TEXT.refreshed, 'ok');
+      if (said) fieldMessage(null, this.msg, t('history.refreshed'), 'ok');
     } catch (err) {
       if (err && err.reason === 'locked') {
         this.locked.hidden = false;
@@ -105,7 +81,7 @@ export class HistoryView {
     const options = h.days.map((d) => {
       const option = document.createElement('option');
       option.value = d.day;
-      option.textContent = TEXT.dayOption(d);
+      option.textContent = t('history.day_option', { day: dayText(d.day), requests: d.requests, blocked: d.blocked });
       return option;
     });
     this.daySelect.replaceChildren(...options);
@@ -113,7 +89,7 @@ export class HistoryView {
     if (h.day) this.daySelect.value = h.day.day;
     document.getElementById('history-empty').hidden = h.days.length > 0;
     document.getElementById('history-day-panels').hidden = !h.day;
-    document.getElementById('history-where').textContent = h.path ? TEXT.where(h.path) : (h.problem || '');
+    document.getElementById('history-where').textContent = h.path ? t('history.where', { path: h.path }) : say(h.problem);
     document.getElementById('history-days').value = String(h.keep_days);
     if (h.day) this.showDay(h.day);
     this.showTamper(h.tamper);
@@ -125,25 +101,26 @@ export class HistoryView {
     document.getElementById('history-requests').textContent = count(requests);
     document.getElementById('history-blocked-count').textContent = count(blocked);
     document.getElementById('history-sites').textContent = count(d.sites);
-    this.chart.show(d.hours, TEXT.chartLabel(d.day, requests, blocked));
+    this.chart.show(d.hours, t('history.chart_label', { day: dayText(d.day), requests, blocked }));
     fill('history-visits', d.visits.map((v) => [
       cell(v.host, 'host'), cell(count(v.requests), 'num'), cell(bytes(v.bytes), 'num'),
     ]), (v, i) => d.visits[i].host);
     fill('history-blocked', d.blocked.map((a) => [
       cell(a.host, 'host'), cell(count(a.count), 'num'),
-      cell(a.rule === 'allow-only' ? TEXT.allowOnlyRule : a.rule, 'rule'),
-      cell(a.list ?? TEXT.blocklist, 'list'),
+      cell(a.rule === 'allow-only' ? t('history.not_allowed') : a.rule, 'rule'),
+      cell(a.list ?? t('tab.blocklist'), 'list'),
     ]), (v, i) => d.blocked[i].host);
     document.getElementById('history-visits-empty').hidden = d.visits.length > 0;
     document.getElementById('history-blocked-empty').hidden = d.blocked.length > 0;
-    more('history-visits-more', d.visits.length < d.sites ? TEXT.more(d.visits.length, d.sites) : '');
-    more('history-blocked-more', d.blocked.length < d.blocked_rows ? TEXT.moreBlocked(d.blocked.length, d.blocked_rows) : '');
+    more('history-visits-more', d.visits.length < d.sites
+      ? t('history.more_visits', { shown: d.visits.length, n: d.sites }) : '');
+    more('history-blocked-more', d.blocked.length < d.blocked_rows
+      ? t('history.more_blocked', { shown: d.blocked.length, n: d.blocked_rows }) : '');
   }
 
   showTamper(entries) {
     fill('tamper-rows', entries.map((e) => {
-      const text = TEXT.tamper[e.kind] ? TEXT.tamper[e.kind](e) : TEXT.unknown(e.kind);
-      return [cell(when(e.time_ms), 'time'), cell(text, 'what')];
+      return [cell(dateTime(e.time_ms), 'time'), cell(tamperText(e), 'what')];
     }), (_, i) => entries[i].kind, 'kind');
     document.getElementById('tamper-empty').hidden = entries.length > 0;
   }
@@ -151,8 +128,8 @@ export class HistoryView {
   async exportCsv(day) {
     try {
       const path = await api.exportHistory(day);
-      fieldMessage(null, this.msg, TEXT.exported(path), 'ok');
-      toast(TEXT.exported(path));
+      fieldMessage(null, this.msg, t('history.exported', { path }), 'ok');
+      toast(t('history.exported', { path }));
     } catch (err) {
       fieldMessage(null, this.msg, errorText(err), 'error');
     }
@@ -163,7 +140,7 @@ export class HistoryView {
     const msg = document.getElementById('history-keep-msg');
     try {
       const config = await api.setHistoryDays(Number(input.value));
-      fieldMessage(input, msg, TEXT.keepSaved(config.history_days), 'ok');
+      fieldMessage(input, msg, t('history.kept', { n: config.history_days }), 'ok');
       this.load(this.daySelect.value || undefined);
     } catch (err) {
       fieldMessage(input, msg, errorText(err), 'error');
@@ -241,7 +218,7 @@ class HourChart {
       ctx.moveTo(left, yy);
       ctx.lineTo(width - 8, yy);
       ctx.stroke();
-      ctx.fillText(String(v), left - 6, yy);
+      ctx.fillText(count(v), left - 6, yy);
     }
     ctx.textAlign = 'center';
     ctx.textBaseline = 'top';

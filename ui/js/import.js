@@ -5,33 +5,13 @@
 // merged, skipped, and which lines could not be read.
 
 import { api, errorText } from './api.js';
-import { count, fieldMessage, toast } from './format.js';
+import { fieldMessage, toast } from './format.js';
+import { say, t } from './i18n.js';
 
 /** Lines sent to the app at once. */
 const CHUNK_LINES = 10000;
 /** Invalid lines listed (the app sends at most 1000). */
 const MAX_INVALID_SHOWN = 1000;
-
-/** Every text of the import panel. */
-const TEXT = {
-  newList: 'A new list named…',
-  noText: 'Choose a file or paste a list first.',
-  noName: 'Name the new list first.',
-  reading: 'Reading the file…',
-  sending: (done, total) => `Reading line ${count(done)} of ${count(total)}…`,
-  saving: (rules) => `Adding ${count(rules)} rules to the list and saving it…`,
-  done: (added, list) => `Imported into ${list}: ${count(added)} ${added === 1 ? 'rule' : 'rules'} added.`,
-  lines: (n) => `${count(n)} lines read.`,
-  duplicates: (n) => `${count(n)} repeated in the file, merged.`,
-  already: (n) => `${count(n)} already in the list.`,
-  comments: (n) => (n === 1 ? '1 comment line.' : `${count(n)} comment lines.`),
-  notBlocks: (n) => `${count(n)} entries that block nothing (such as localhost), skipped.`,
-  invalid: (n) => `${count(n)} ${n === 1 ? 'line' : 'lines'} could not be read:`,
-  invalidMore: (n) => `… and ${count(n)} more.`,
-  none: 'No line was invalid.',
-  line: (n) => `line ${count(n)}`,
-  toast: (added, list) => `${count(added)} rules added to ${list}`,
-};
 
 export class Importer {
   constructor() {
@@ -70,7 +50,7 @@ export class Importer {
     });
     const fresh = document.createElement('option');
     fresh.value = '';
-    fresh.textContent = TEXT.newList;
+    fresh.textContent = t('import.new_list');
     this.target.replaceChildren(fresh, ...options);
     this.target.value = names.includes(chosen) ? chosen : '';
     this.showName();
@@ -86,11 +66,11 @@ export class Importer {
     const create = this.target.value === '';
     const list = create ? this.name.value.trim() : this.target.value;
     if (!file && !this.text.value.trim()) {
-      fieldMessage(null, this.msg, TEXT.noText, 'error');
+      fieldMessage(null, this.msg, t('import.no_text'), 'error');
       return;
     }
     if (!list) {
-      fieldMessage(this.name, this.msg, TEXT.noName, 'error');
+      fieldMessage(this.name, this.msg, t('import.no_name'), 'error');
       this.name.focus();
       return;
     }
@@ -99,7 +79,7 @@ export class Importer {
     this.report.replaceChildren();
     this.progress.hidden = false;
     this.progress.removeAttribute('value');
-    fieldMessage(this.name, this.msg, TEXT.reading);
+    fieldMessage(this.name, this.msg, t('import.reading'));
     try {
       const text = file ? await file.text() : this.text.value;
       const lines = text.split(/\r?\n/);
@@ -112,16 +92,16 @@ export class Importer {
         progress = await api.importChunk(importId, first + 1, chunk);
         importId = progress.import_id;
         this.progress.value = progress.lines;
-        fieldMessage(null, this.msg, TEXT.sending(progress.lines, lines.length));
+        fieldMessage(null, this.msg, t('import.sending', { done: progress.lines, n: lines.length }));
         if (!lines.length) break;
       }
       this.progress.removeAttribute('value');
-      fieldMessage(null, this.msg, TEXT.saving(progress.rules));
+      fieldMessage(null, this.msg, t('import.saving', { n: progress.rules }));
       const result = await api.importCommit(importId, list, create);
       this.progress.value = this.progress.max;
       this.show(result.report);
-      fieldMessage(null, this.msg, TEXT.done(result.report.added, result.report.list), 'ok');
-      toast(TEXT.toast(result.report.added, result.report.list));
+      fieldMessage(null, this.msg, t('import.done', { n: result.report.added, list: result.report.list }), 'ok');
+      toast(t('import.toast', { n: result.report.added, list: result.report.list }));
       this.file.value = '';
       this.text.value = '';
       this.name.value = '';
@@ -140,12 +120,12 @@ export class Importer {
   show(r) {
     const facts = document.createElement('ul');
     facts.className = 'import-facts';
-    const items = [TEXT.lines(r.lines)];
-    if (r.duplicates) items.push(TEXT.duplicates(r.duplicates));
-    if (r.already) items.push(TEXT.already(r.already));
-    if (r.comments) items.push(TEXT.comments(r.comments));
-    if (r.not_blocks) items.push(TEXT.notBlocks(r.not_blocks));
-    items.push(r.invalid_count ? TEXT.invalid(r.invalid_count) : TEXT.none);
+    const items = [t('import.lines', { n: r.lines })];
+    if (r.duplicates) items.push(t('import.duplicates', { n: r.duplicates }));
+    if (r.already) items.push(t('import.already', { n: r.already }));
+    if (r.comments) items.push(t('import.comments', { n: r.comments }));
+    if (r.not_blocks) items.push(t('import.not_blocks', { n: r.not_blocks }));
+    items.push(r.invalid_count ? t('import.invalid', { n: r.invalid_count }) : t('import.none_invalid'));
     facts.append(...items.map((text) => {
       const li = document.createElement('li');
       li.textContent = text;
@@ -161,12 +141,12 @@ export class Importer {
         li.dataset.line = String(line.line);
         const where = document.createElement('span');
         where.className = 'where';
-        where.textContent = TEXT.line(line.line);
+        where.textContent = t('import.line', { n: line.line });
         const code = document.createElement('code');
         code.textContent = line.text;
         const why = document.createElement('span');
         why.className = 'why';
-        why.textContent = line.reason;
+        why.textContent = say(line.reason);
         li.append(where, code, why);
         ol.append(li);
       }
@@ -174,7 +154,7 @@ export class Importer {
       if (r.invalid_count > r.invalid.length) {
         const more = document.createElement('p');
         more.className = 'help';
-        more.textContent = TEXT.invalidMore(r.invalid_count - r.invalid.length);
+        more.textContent = t('import.invalid_more', { n: r.invalid_count - r.invalid.length });
         this.report.append(more);
       }
     }

@@ -5,31 +5,8 @@
 
 import { api, errorText } from './api.js';
 import { ListEditor } from './entries.js';
-import { count, fieldMessage, toast } from './format.js';
-
-/** Every text of the Lists view and the dashboard's "Lists now". */
-const TEXT = {
-  rules: (n) => (n === 1 ? '1 rule' : `${count(n)} rules`),
-  off: 'Off: blocks nothing until it is switched on.',
-  always: 'On: blocks all the time.',
-  inForce: (windows) => `Blocking now (scheduled: ${windows}).`,
-  notNow: (windows) => `On, but not blocking now. Blocks: ${windows}.`,
-  chipOn: 'Blocking now',
-  chipNotNow: 'Not now',
-  chipOff: 'Off',
-  created: (name) => `Created the list ${name}`,
-  renamed: (name) => `Renamed to ${name}`,
-  deleted: (name) => `Deleted the list ${name}`,
-  confirmDelete: (name, rules) => `Delete the list “${name}” and its ${rules}?`,
-  typeName: 'Type a name first',
-  typeWindow: 'Type a time window first, for example Mon-Fri 16:00-19:00',
-  typeSite: 'Type a site first',
-  allowOnlyOn: (n) => (n
-    ? `On: only the ${n === 1 ? 'site' : `${count(n)} sites`} below can be reached.`
-    : 'On, and no site is allowed yet: nothing can be reached.'),
-  allowOnlyOff: 'Off: every site can be reached except those blocked.',
-  allowOnlyNow: 'Allow-only browsing is on: only the allowed sites can be reached.',
-};
+import { fieldMessage, toast } from './format.js';
+import { t } from './i18n.js';
 
 export class ListsView {
   constructor() {
@@ -51,7 +28,7 @@ export class ListsView {
       e.preventDefault();
       const name = createInput.value.trim();
       if (!name) {
-        fieldMessage(createInput, createMsg, TEXT.typeName, 'error');
+        fieldMessage(createInput, createMsg, t('lists.type_name'), 'error');
         return;
       }
       try {
@@ -60,7 +37,7 @@ export class ListsView {
         fieldMessage(createInput, createMsg, '');
         this.selected = config.lists.find((l) => l.name.toLowerCase() === name.toLowerCase())?.name ?? null;
         this.onConfig(config);
-        toast(TEXT.created(this.selected));
+        toast(t('lists.created', { name: this.selected }));
         this.renameInput.focus();
       } catch (err) {
         fieldMessage(createInput, createMsg, errorText(err), 'error');
@@ -84,16 +61,16 @@ export class ListsView {
       remove: (rule) => api.removeListRule(selected(), rule),
       entries: (c) => c.lists.find((l) => l.name === selected())?.rules ?? 0,
       fetch: (query) => api.listRules(selected(), query),
-      noun: ['rule', 'rules'],
-      typeFirst: TEXT.typeSite,
+      noun: 'count.rules',
+      typeFirst: 'editor.type_site',
     });
     this.scheduleEditor = new ListEditor(document.getElementById('schedule-editor'), {
       check: api.checkWindow,
       add: (entries) => api.addListWindows(selected(), entries),
       remove: (entry) => api.removeListWindow(selected(), entry),
       entries: (c) => c.lists.find((l) => l.name === selected())?.schedule ?? [],
-      noun: ['time window', 'time windows'],
-      typeFirst: TEXT.typeWindow,
+      noun: 'count.windows',
+      typeFirst: 'lists.type_window',
     });
 
     this.allowOnly = document.getElementById('allow-only');
@@ -104,8 +81,8 @@ export class ListsView {
       add: api.addAllowedSites,
       remove: api.removeAllowedSite,
       entries: (c) => c.allowed_sites,
-      noun: ['site', 'sites'],
-      typeFirst: TEXT.typeSite,
+      noun: 'count.sites',
+      typeFirst: 'editor.type_site',
     });
     /** Called with every config this view gets back from the app. */
     this.changed = () => {};
@@ -125,7 +102,9 @@ export class ListsView {
     }
     this.allowed.update(c);
     this.allowOnly.setAttribute('aria-checked', String(c.allow_only));
-    fieldMessage(null, this.allowOnlyState, c.allow_only ? TEXT.allowOnlyOn(c.allowed_sites.length) : TEXT.allowOnlyOff,
+    const allowOnly = !c.allow_only ? t('allow_only.off')
+      : c.allowed_sites.length ? t('allow_only.on', { n: c.allowed_sites.length }) : t('allow_only.on_none');
+    fieldMessage(null, this.allowOnlyState, allowOnly,
       c.allow_only && !c.allowed_sites.length ? 'error' : '');
   }
 
@@ -167,7 +146,7 @@ export class ListsView {
       name.textContent = l.name;
       const meta = document.createElement('span');
       meta.className = 'list-meta';
-      meta.textContent = TEXT.rules(l.rules);
+      meta.textContent = t('count.rules', { n: l.rules });
       button.append(name, chip(l), meta);
       li.append(button);
       return li;
@@ -204,7 +183,7 @@ export class ListsView {
   async rename() {
     const to = this.renameInput.value.trim();
     if (!to) {
-      fieldMessage(this.renameInput, this.renameMsg, TEXT.typeName, 'error');
+      fieldMessage(this.renameInput, this.renameMsg, t('lists.type_name'), 'error');
       return;
     }
     try {
@@ -212,7 +191,7 @@ export class ListsView {
       this.selected = config.lists.find((l) => l.name.toLowerCase() === to.toLowerCase())?.name ?? null;
       this.title.textContent = '';
       this.onConfig(config);
-      toast(TEXT.renamed(this.selected));
+      toast(t('lists.renamed', { name: this.selected }));
     } catch (err) {
       fieldMessage(this.renameInput, this.renameMsg, errorText(err), 'error');
     }
@@ -220,14 +199,14 @@ export class ListsView {
 
   async remove() {
     const list = this.lists.find((l) => l.name === this.selected);
-    if (!list || !window.confirm(TEXT.confirmDelete(list.name, TEXT.rules(list.rules)))) return;
+    if (!list || !window.confirm(t('lists.confirm_delete', { name: list.name, rules: t('count.rules', { n: list.rules }) }))) return;
     try {
       const config = await api.deleteList(list.name);
       this.selected = null;
       this.rulesEditor.reload();
       this.scheduleEditor.reload();
       this.onConfig(config);
-      toast(TEXT.deleted(list.name));
+      toast(t('lists.deleted', { name: list.name }));
     } catch (err) {
       toast(errorText(err));
     }
@@ -247,17 +226,17 @@ export class ListsView {
 }
 
 function stateText(list) {
-  const windows = list.schedule.join(', ');
-  if (!list.enabled) return TEXT.off;
-  if (!list.schedule.length) return TEXT.always;
-  return list.in_force ? TEXT.inForce(windows) : TEXT.notNow(windows);
+  const windows = list.schedule.join(t('common.list_separator'));
+  if (!list.enabled) return t('lists.off');
+  if (!list.schedule.length) return t('lists.always');
+  return list.in_force ? t('lists.in_force', { windows }) : t('lists.not_now', { windows });
 }
 
 function chip(list) {
   const span = document.createElement('span');
   const kind = !list.enabled ? 'off' : list.in_force ? 'on' : 'later';
   span.className = `chip ${kind}`;
-  span.textContent = { on: TEXT.chipOn, later: TEXT.chipNotNow, off: TEXT.chipOff }[kind];
+  span.textContent = t(`lists.chip_${kind}`);
   return span;
 }
 
@@ -268,7 +247,7 @@ export function renderListsNow(config) {
   const note = document.getElementById('allow-only-now');
   panel.hidden = !config.lists.length && !config.allow_only;
   note.hidden = !config.allow_only;
-  note.textContent = TEXT.allowOnlyNow;
+  note.textContent = t('allow_only.now');
   ul.replaceChildren(...config.lists.map((l) => {
     const li = document.createElement('li');
     li.dataset.list = l.name;

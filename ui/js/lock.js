@@ -4,39 +4,10 @@
 
 import { api, errorText } from './api.js';
 import { fieldMessage, toast } from './format.js';
+import { t } from './i18n.js';
 
-/** Every text of the PIN dialog, the lock button and the PIN panel. */
-const TEXT = {
-  why: {
-    set_enabled: 'Enter the PIN to switch the proxy off.',
-    set_system_proxy: 'Enter the PIN to stop using Wicket as the system proxy.',
-    quit: 'Enter the PIN to quit Wicket.',
-    history: 'Enter the PIN to see the history.',
-    export_history: 'Enter the PIN to export the history.',
-    set_pin: 'Enter the current PIN to change it.',
-    remove_pin: 'Enter the PIN to remove it.',
-    other: 'Enter the PIN to change Wicket’s settings.',
-  },
-  title: 'Parent’s PIN',
-  wrong: 'Wrong PIN.',
-  wrongWait: (secs) => `Wrong PIN. Wait ${secs} s before the next try.`,
-  wait: (secs) => `Too many wrong attempts. Try again in ${secs} s.`,
-  empty: 'Type the PIN first.',
-  checking: 'Checking…',
-  locked: 'Locked',
-  unlocked: 'Unlocked',
-  lockTitle: 'Changes need the parent’s PIN. Click to unlock.',
-  unlockedTitle: (minutes) => `Unlocked for about ${minutes} min. Click to lock now.`,
-  lockedNow: 'Locked',
-  unlockedToast: 'Unlocked',
-  noPin: 'No PIN is set: anyone using this computer can switch Wicket off or change it.',
-  pinSet: 'A PIN is set: switching protection off, quitting, changing lists, schedules and settings, and seeing the history need it.',
-  setButton: 'Set PIN',
-  changeButton: 'Change PIN',
-  mismatch: 'The two PINs are not the same.',
-  saved: 'PIN saved. This window stays unlocked for a few minutes.',
-  removed: 'PIN removed.',
-};
+/** Why the PIN is asked for, by the command that needs it. */
+const WHY = ['set_enabled', 'set_system_proxy', 'quit', 'history', 'export_history', 'set_pin', 'remove_pin'];
 
 export class ParentLock {
   constructor() {
@@ -85,11 +56,12 @@ export class ParentLock {
         view.unlocked_secs * 1000);
     }
     this.button.hidden = !view.pin_set;
-    this.button.textContent = view.unlocked ? TEXT.unlocked : TEXT.locked;
+    this.button.textContent = view.unlocked ? t('lock.unlocked') : t('lock.locked');
     this.button.dataset.state = view.unlocked ? 'unlocked' : 'locked';
-    this.button.title = view.unlocked ? TEXT.unlockedTitle(Math.max(1, Math.round(view.unlocked_secs / 60))) : TEXT.lockTitle;
-    this.panelState.textContent = view.pin_set ? TEXT.pinSet : TEXT.noPin;
-    this.setButton.textContent = view.pin_set ? TEXT.changeButton : TEXT.setButton;
+    this.button.title = view.unlocked
+      ? t('lock.unlocked_title', { n: Math.max(1, Math.round(view.unlocked_secs / 60)) }) : t('lock.locked_title');
+    this.panelState.textContent = view.pin_set ? t('pin.is_set') : t('pin.not_set');
+    this.setButton.textContent = view.pin_set ? t('pin.change') : t('pin.set');
     this.removeButton.hidden = !view.pin_set;
   }
 
@@ -99,7 +71,7 @@ export class ParentLock {
     let resolve;
     const promise = new Promise((r) => { resolve = r; });
     this.pending = { promise, resolve };
-    this.why.textContent = TEXT.why[command] || TEXT.why.other;
+    this.why.textContent = t(WHY.includes(command) ? `pin.why_${command}` : 'pin.why_other');
     this.input.value = '';
     fieldMessage(this.input, this.msg, '');
     // A wait the app still imposes is said at the first try.
@@ -120,21 +92,21 @@ export class ParentLock {
   async tryPin() {
     const pin = this.input.value;
     if (!pin) {
-      fieldMessage(this.input, this.msg, TEXT.empty, 'error');
+      fieldMessage(this.input, this.msg, t('pin.empty'), 'error');
       return;
     }
     this.submit.disabled = true;
-    fieldMessage(this.input, this.msg, TEXT.checking);
+    fieldMessage(this.input, this.msg, t('pin.checking'));
     try {
       this.show(await api.unlock(pin));
-      toast(TEXT.unlockedToast);
+      toast(t('lock.unlocked'));
       this.finish(true);
     } catch (err) {
       this.submit.disabled = false;
       this.input.value = '';
       this.input.focus();
       if (err && err.reason === 'wrong_pin') {
-        fieldMessage(this.input, this.msg, err.wait_secs ? TEXT.wrongWait(err.wait_secs) : TEXT.wrong, 'error');
+        fieldMessage(this.input, this.msg, err.wait_secs ? t('pin.wrong_wait', { n: err.wait_secs }) : t('pin.wrong'), 'error');
         this.countdown(err.wait_secs);
       } else if (err && err.reason === 'wait') {
         this.countdown(err.wait_secs);
@@ -162,7 +134,7 @@ export class ParentLock {
         return;
       }
       this.submit.disabled = true;
-      fieldMessage(this.input, this.msg, TEXT.wait(left), 'error');
+      fieldMessage(this.input, this.msg, t('pin.wait', { n: left }), 'error');
       left -= 1;
     };
     tick();
@@ -173,7 +145,7 @@ export class ParentLock {
   async toggle() {
     if (this.view.unlocked) {
       this.show(await api.lock());
-      toast(TEXT.lockedNow);
+      toast(t('lock.locked'));
     } else {
       await this.ask('other');
     }
@@ -182,14 +154,14 @@ export class ParentLock {
   async setPin() {
     const pin = this.newPin.value;
     if (pin !== this.repeat.value) {
-      fieldMessage(this.repeat, this.pinMsg, TEXT.mismatch, 'error');
+      fieldMessage(this.repeat, this.pinMsg, t('pin.mismatch'), 'error');
       return;
     }
     try {
       this.show(await api.setPin(pin));
       this.newPin.value = '';
       this.repeat.value = '';
-      fieldMessage(this.repeat, this.pinMsg, TEXT.saved, 'ok');
+      fieldMessage(this.repeat, this.pinMsg, t('pin.saved'), 'ok');
     } catch (err) {
       fieldMessage(this.newPin, this.pinMsg, errorText(err), 'error');
     }
@@ -198,7 +170,7 @@ export class ParentLock {
   async removePin() {
     try {
       this.show(await api.removePin());
-      fieldMessage(null, this.pinMsg, TEXT.removed, 'ok');
+      fieldMessage(null, this.pinMsg, t('pin.removed'), 'ok');
     } catch (err) {
       fieldMessage(null, this.pinMsg, errorText(err), 'error');
     }

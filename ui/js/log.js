@@ -2,7 +2,8 @@
 // "Block this site" button per row.
 
 import { api, errorText } from './api.js';
-import { bytes, clock, count, duration, toast } from './format.js';
+import { toast } from './format.js';
+import { bytes, clock, duration, say, t } from './i18n.js';
 
 /** Rows kept (the app keeps as many for a window opened later). */
 const MAX_ROWS = 500;
@@ -54,7 +55,7 @@ export class RequestLog {
     if (verdict && r.verdict !== verdict) return false;
     const text = this.filter.value.trim().toLowerCase();
     if (!text) return true;
-    return [r.host, r.client, r.method, String(r.status), r.path, r.verdict]
+    return [r.host, r.client, r.method, String(r.status), r.path, r.verdict, t(`verdict.${r.verdict}`)]
       .some((field) => field && field.toLowerCase().includes(text));
   }
 
@@ -71,8 +72,8 @@ export class RequestLog {
     const shown = this.body.rows.length;
     const total = this.records.length;
     this.empty.hidden = total > 0;
-    let text = shown === total ? `${count(total)} shown` : `${count(shown)} of ${count(total)} shown`;
-    if (this.missed) text += ` · ${count(this.missed)} skipped in bursts`;
+    let text = shown === total ? t('log.shown', { n: total }) : t('log.shown_of', { n: shown, total });
+    if (this.missed) text += ` · ${t('log.skipped', { n: this.missed })}`;
     this.countEl.textContent = total ? text : '';
   }
 
@@ -84,12 +85,12 @@ export class RequestLog {
     try {
       const result = await api.addRules([host]);
       if (result.refused.length) {
-        toast(`Cannot block ${host}: ${result.refused[0].reason}`);
+        toast(t('log.cannot_block', { host, reason: say(result.refused[0].reason) }));
         button.disabled = false;
       } else if (result.already.length) {
-        toast(`${host} is already blocked`);
+        toast(t('log.already_blocked', { host }));
       } else {
-        toast(`Blocked ${result.added[0]}`);
+        toast(t('log.blocked', { host: result.added[0] }));
       }
     } catch (err) {
       toast(errorText(err));
@@ -113,13 +114,13 @@ function row(r) {
   hostCell.title = r.method === 'CONNECT' ? host : `http://${host}${r.path || ''}`;
   const verdict = document.createElement('span');
   verdict.className = `verdict ${r.verdict}`;
-  verdict.textContent = r.verdict;
+  verdict.textContent = t(`verdict.${r.verdict}`);
   const verdictCell = cell('', 'verdict-cell');
   verdictCell.append(verdict);
   if (r.rule) {
     const by = document.createElement('span');
     by.className = 'by';
-    by.textContent = ` by ${r.rule}`;
+    by.textContent = ` ${t('log.by_rule', { rule: r.rule })}`;
     verdictCell.append(by);
   }
   if (r.error) verdictCell.title = r.error;
@@ -128,8 +129,8 @@ function row(r) {
     const button = document.createElement('button');
     button.type = 'button';
     button.dataset.block = r.host;
-    button.textContent = 'Block this site';
-    button.setAttribute('aria-label', `Block ${r.host}`);
+    button.textContent = t('log.block_site');
+    button.setAttribute('aria-label', t('log.block_label', { host: r.host }));
     action.append(button);
   }
   tr.append(

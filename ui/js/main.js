@@ -1,45 +1,69 @@
-// Boots the window: loads the app's status, routes the tabs, drives the on/off switch and the
-// notices, and hands the app's events to the views.
+// Boots the window: loads the app's status and its language, puts the texts in place, routes
+// the tabs, drives the on/off switch and the notices, and hands the app's events to the views.
 
 import { api, errorText } from './api.js';
 import { Dashboard } from './dashboard.js';
 import { ListEditor } from './entries.js';
 import { toast } from './format.js';
 import { HistoryView } from './history.js';
+import { say, sentence, t, translate, useLanguage } from './i18n.js';
 import { Importer } from './import.js';
 import { ListsView, renderListsNow } from './lists.js';
 import { ParentLock } from './lock.js';
 import { Settings } from './settings.js';
 import { SystemProxyPanel } from './sysproxy.js';
 
-const dashboard = new Dashboard();
-const settings = new Settings();
-const parentLock = new ParentLock();
-const lists = new ListsView();
-const importer = new Importer();
-const historyView = new HistoryView();
-const blocklist = new ListEditor(document.getElementById('blocklist-editor'), {
-  check: api.checkRule,
-  add: api.addRules,
-  remove: api.removeRule,
-  entries: (c) => c.block,
-  noun: ['rule', 'rules'],
-});
-const allowlist = new ListEditor(document.getElementById('allowlist-editor'), {
-  check: api.checkClient,
-  add: api.addClients,
-  remove: api.removeClient,
-  entries: (c) => c.allow_clients,
-  noun: ['entry', 'entries'],
-});
-const bypass = new ListEditor(document.getElementById('bypass-editor'), {
-  check: api.checkBypass,
-  add: api.addBypass,
-  remove: api.removeBypass,
-  entries: (c) => c.bypass,
-  noun: ['entry', 'entries'],
-});
-const systemProxy = new SystemProxyPanel();
+// The views, made once the page speaks the app's language (see boot).
+let dashboard;
+let settings;
+let parentLock;
+let lists;
+let importer;
+let historyView;
+let blocklist;
+let allowlist;
+let bypass;
+let systemProxy;
+
+function createViews() {
+  dashboard = new Dashboard();
+  settings = new Settings();
+  parentLock = new ParentLock();
+  lists = new ListsView();
+  importer = new Importer();
+  historyView = new HistoryView();
+  blocklist = new ListEditor(document.getElementById('blocklist-editor'), {
+    check: api.checkRule,
+    add: api.addRules,
+    remove: api.removeRule,
+    entries: (c) => c.block,
+    noun: 'count.rules',
+    typeFirst: 'editor.type_site',
+  });
+  allowlist = new ListEditor(document.getElementById('allowlist-editor'), {
+    check: api.checkClient,
+    add: api.addClients,
+    remove: api.removeClient,
+    entries: (c) => c.allow_clients,
+    noun: 'count.entries',
+    typeFirst: 'editor.type_address',
+  });
+  bypass = new ListEditor(document.getElementById('bypass-editor'), {
+    check: api.checkBypass,
+    add: api.addBypass,
+    remove: api.removeBypass,
+    entries: (c) => c.bypass,
+    noun: 'count.entries',
+    typeFirst: 'editor.type_address',
+  });
+  systemProxy = new SystemProxyPanel();
+  lists.changed = applyConfig;
+  importer.changed = applyConfig;
+  document.getElementById('lock-button').addEventListener('click', () => {
+    // Locking again hides the history.
+    if (parentLock.view.unlocked) historyView.hide();
+  });
+}
 
 const power = document.getElementById('power');
 const powerState = document.getElementById('power-state');
@@ -60,7 +84,7 @@ function showView(name, focus = false) {
     if (selected && focus) tab.focus();
   }
   if (location.hash !== `#${name}`) history.replaceState(null, '', `#${name}`);
-  if (name === 'dashboard') dashboard.chart.draw();
+  if (name === 'dashboard') dashboard?.chart.draw();
   if (name === 'history' && document.body.dataset.ready === 'true') historyView.load();
 }
 
@@ -84,15 +108,15 @@ function renderPower() {
   powerState.classList.toggle('on', running);
   powerState.classList.toggle('error', engine.state === 'failed' && config?.enabled);
   if (running) {
-    powerState.textContent = `On · ${engine.address}`;
+    powerState.textContent = t('power.on', { address: engine.address });
   } else if (engine.state === 'failed' && config?.enabled) {
-    powerState.textContent = `Not running: ${engine.error}`;
+    powerState.textContent = t('power.failed', { error: say(engine.error) });
   } else if (config?.enabled) {
-    powerState.textContent = 'Starting…';
+    powerState.textContent = t('power.starting');
   } else {
-    powerState.textContent = 'Off';
+    powerState.textContent = t('power.off');
   }
-  power.title = running ? 'Turn the proxy off' : 'Turn the proxy on';
+  power.title = running ? t('power.turn_off') : t('power.turn_on');
 }
 
 power.addEventListener('click', async () => {
@@ -123,31 +147,34 @@ function renderNotices() {
   const items = [];
   const problem = app.problem;
   if (problem) {
-    const where = problem.line ? ` (line ${problem.line}, column ${problem.column})` : '';
+    const place = problem.line
+      ? t('notice.config_at', { path: problem.path, line: problem.line, column: problem.column })
+      : problem.path;
     const kept = problem.kept_as
-      ? ` It was kept as ${problem.kept_as}, and Wicket started with the default settings.`
-      : ' Wicket started with the default settings.';
-    items.push(notice('error', 'config-problem', 'Your settings file could not be used',
-      `${problem.path}${where}: ${problem.message}.${kept}`, async () => {
+      ? t('notice.config_kept', { path: problem.kept_as })
+      : t('notice.config_defaults');
+    items.push(notice('error', 'config-problem', t('notice.config_title'),
+      `${t('notice.config_text', { place, message: problem.message })} ${kept}`, async () => {
         await api.dismissProblem();
         app.problem = null;
         renderNotices();
       }));
   }
   if (app.config?.save_error) {
-    items.push(notice('warning', 'save-problem', 'Changes are not saved', app.config.save_error));
+    items.push(notice('warning', 'save-problem', t('notice.not_saved'), sentence(app.config.save_error)));
   }
   if (sp) {
-    const byHand = ` To set a program by hand: HTTP and HTTPS proxy ${sp.address}, or automatic configuration URL ${sp.pac_url}.`;
+    const byHand = ` ${t('notice.by_hand', { address: sp.address, pac: sp.pac_url })}`;
+    const said = (m) => t('notice.sentence', { text: sentence(m) });
     if (sp.error && sp.wanted) {
-      items.push(notice('error', 'system-proxy-problem', 'The system proxy is not set', `${sp.error}.${byHand}`));
+      items.push(notice('error', 'system-proxy-problem', t('notice.sysproxy_not_set'), said(sp.error) + byHand));
     } else if (sp.error) {
-      items.push(notice('error', 'system-proxy-problem', 'Your proxy settings were not given back', sp.error));
+      items.push(notice('error', 'system-proxy-problem', t('notice.sysproxy_not_restored'), sentence(sp.error)));
     } else if (sp.phase === 'unavailable') {
-      items.push(notice('warning', 'system-proxy-problem', 'Wicket cannot set the system proxy here', `${sp.unavailable}.${byHand}`));
+      items.push(notice('warning', 'system-proxy-problem', t('notice.sysproxy_unavailable'), said(sp.unavailable) + byHand));
     }
     if (sp.recovered && !app.recoveredSeen) {
-      items.push(notice('info', 'system-proxy-recovered', 'Your proxy settings are back', sp.recovered, () => {
+      items.push(notice('info', 'system-proxy-recovered', t('notice.sysproxy_recovered'), say(sp.recovered), () => {
         app.recoveredSeen = true;
         renderNotices();
       }));
@@ -169,7 +196,7 @@ function notice(kind, id, title, text, dismiss) {
   if (dismiss) {
     const button = document.createElement('button');
     button.type = 'button';
-    button.textContent = 'Dismiss';
+    button.textContent = t('common.dismiss');
     button.addEventListener('click', dismiss);
     div.append(button);
   }
@@ -191,8 +218,9 @@ function applyConfig(config, path) {
   document.getElementById('blocklist-badge').textContent = String(config.block.length);
   const warnings = document.getElementById('allow-warnings');
   const shown = [...warnings.children].map((p) => p.textContent);
-  if (JSON.stringify(shown) !== JSON.stringify(config.allowlist_warnings)) {
-    warnings.replaceChildren(...config.allowlist_warnings.map((text) => {
+  const wanted = config.allowlist_warnings.map(say);
+  if (JSON.stringify(shown) !== JSON.stringify(wanted)) {
+    warnings.replaceChildren(...wanted.map((text) => {
       const p = document.createElement('p');
       p.className = 'warning';
       p.textContent = text;
@@ -252,15 +280,18 @@ function dispatch(event) {
 }
 
 async function boot() {
-  const views = tabs.map((t) => t.dataset.view);
-  const wanted = location.hash.slice(1);
-  showView(views.includes(wanted) ? wanted : 'dashboard');
   // Listen first, apply the status, then the events that came in meanwhile (the views skip
   // what the status already had).
   const early = [];
   let ready = false;
   await api.onEvent((event) => (ready ? dispatch(event) : early.push(event)));
   const status = await api.status();
+  await useLanguage(status.config.lang);
+  translate();
+  createViews();
+  const views = tabs.map((tab) => tab.dataset.view);
+  const wanted = location.hash.slice(1);
+  showView(views.includes(wanted) ? wanted : 'dashboard');
   app.problem = status.problem;
   app.engine = status.engine;
   applyConfig(status.config, status.config_path);
@@ -276,15 +307,8 @@ async function boot() {
   if (status.pending) parentAction(status.pending);
 }
 
-lists.changed = applyConfig;
-importer.changed = applyConfig;
-document.getElementById('lock-button').addEventListener('click', () => {
-  // Locking again hides the history.
-  if (parentLock.view.unlocked) historyView.hide();
-});
-
 boot().catch((err) => {
   document.body.dataset.ready = 'error';
-  toast(`Cannot reach the app: ${errorText(err)}`);
+  toast(t('app.unreachable', { error: errorText(err) }));
   console.error(err);
 });

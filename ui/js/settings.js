@@ -1,8 +1,9 @@
-// Settings: listen address and port, CONNECT ports, upstream timeout. Checked by the app as
-// typed; saving a new address or port moves the listener at once.
+// Settings: listen address and port, CONNECT ports, upstream timeout, checked by the app as
+// typed (saving a new address or port moves the listener at once); and the language.
 
 import { api, errorText } from './api.js';
 import { debounce, fieldMessage, toast } from './format.js';
+import { language, say, t } from './i18n.js';
 
 const FIELDS = {
   address: 'set-address',
@@ -29,6 +30,9 @@ export class Settings {
       e.preventDefault();
       this.save();
     });
+    this.language = document.getElementById('set-language');
+    this.languageMsg = document.getElementById('set-language-msg');
+    this.language.addEventListener('change', () => this.setLanguage());
     this.form.addEventListener('reset', (e) => {
       e.preventDefault();
       this.dirty = false;
@@ -54,15 +58,32 @@ export class Settings {
   config(c, path) {
     this.saved = c;
     if (!this.dirty) this.fill(c);
+    this.language.value = c.language ?? 'auto';
     if (path !== undefined) {
-      document.getElementById('config-path').textContent = path ? `Saved in ${path}, the file the wicket command reads too.` : 'Settings are not saved: this system has no config directory.';
+      document.getElementById('config-path').textContent = path ? t('settings.saved_in', { path }) : t('settings.not_saved');
+    }
+  }
+
+  /** Another language: the app saves it (the tray follows), then the window speaks it. */
+  async setLanguage() {
+    try {
+      const config = await api.setLanguage(this.language.value);
+      if (config.lang !== language()) {
+        location.reload();
+        return;
+      }
+      this.config(config);
+      fieldMessage(this.language, this.languageMsg, t('settings.saved'), 'ok');
+    } catch (err) {
+      this.language.value = this.saved?.language ?? 'auto';
+      fieldMessage(this.language, this.languageMsg, errorText(err), 'error');
     }
   }
 
   /** The engine's state, for a listener that could not start on the chosen port. */
   engine(state, enabled) {
     if (state.state === 'failed' && enabled) {
-      fieldMessage(null, this.msg, state.error, 'error');
+      fieldMessage(null, this.msg, say(state.error), 'error');
     } else if (this.msg.classList.contains('error') && !this.hasFieldErrors) {
       fieldMessage(null, this.msg, '');
     }
@@ -72,7 +93,7 @@ export class Settings {
     this.hasFieldErrors = Object.keys(errors).length > 0;
     for (const [key, input] of Object.entries(this.inputs)) {
       const msg = document.getElementById(`${FIELDS[key]}-msg`);
-      fieldMessage(input, msg, errors[key] || '', errors[key] ? 'error' : '');
+      fieldMessage(input, msg, say(errors[key]), errors[key] ? 'error' : '');
     }
   }
 
@@ -90,14 +111,14 @@ export class Settings {
       this.showErrors({});
       this.dirty = false;
       this.config(config);
-      fieldMessage(null, this.msg, 'Saved', 'ok');
-      toast(config.enabled ? `Saved: the proxy listens on ${config.listen}` : 'Saved');
+      fieldMessage(null, this.msg, t('settings.saved'), 'ok');
+      toast(config.enabled ? t('settings.saved_listening', { address: config.listen }) : t('settings.saved'));
     } catch (err) {
       if (err && typeof err === 'object' && !Array.isArray(err) && !err.locked) {
         this.showErrors(err);
         const first = Object.keys(FIELDS).find((k) => err[k]);
         if (first) this.inputs[first].focus();
-        fieldMessage(null, this.msg, 'Not saved: fix the fields marked above', 'error');
+        fieldMessage(null, this.msg, t('settings.fix_fields'), 'error');
       } else {
         fieldMessage(null, this.msg, errorText(err), 'error');
       }

@@ -3,18 +3,19 @@
 
 import { api, errorText } from './api.js';
 import { fieldMessage, toast } from './format.js';
+import { say, sentence, t } from './i18n.js';
 
 /** What the switch's state line says in each phase. */
 function stateText(v) {
   switch (v.phase) {
-    case 'on': return `On: the ${v.platform} point at Wicket (${v.address}).`;
-    case 'waiting': return 'On as soon as the proxy runs; until then your own settings are in force.';
-    case 'failed': return `Not set: ${v.error}`;
-    case 'unavailable': return `Not possible here: ${v.unavailable}. Set your programs by hand (below).`;
+    case 'on': return t('sysproxy.state_on', { platform: say(v.platform), address: v.address });
+    case 'waiting': return t('sysproxy.state_waiting');
+    case 'failed': return t('sysproxy.state_failed', { error: say(v.error) });
+    case 'unavailable': return t('sysproxy.state_unavailable', { why: say(v.unavailable) });
     default:
-      if (v.unavailable) return `Not possible here: ${v.unavailable}.`;
-      if (v.error) return v.error;
-      return v.platform ? `Off: your own ${v.platform} are in force.` : 'Off.';
+      if (v.unavailable) return t('sysproxy.state_not_possible', { why: say(v.unavailable) });
+      if (v.error) return sentence(v.error);
+      return v.platform ? t('sysproxy.state_off', { platform: say(v.platform) }) : t('sysproxy.state_off_plain');
   }
 }
 
@@ -38,8 +39,9 @@ export class SystemProxyPanel {
     const kind = v.phase === 'on' ? 'ok' : ['failed', 'unavailable'].includes(v.phase) || v.error ? 'error' : '';
     fieldMessage(null, this.state, stateText(v), kind);
     const shown = [...this.notes.children].map((li) => li.textContent);
-    if (JSON.stringify(shown) !== JSON.stringify(v.notes)) {
-      this.notes.replaceChildren(...v.notes.map((text) => {
+    const notes = v.notes.map(sentence);
+    if (JSON.stringify(shown) !== JSON.stringify(notes)) {
+      this.notes.replaceChildren(...notes.map((text) => {
         const li = document.createElement('li');
         li.textContent = text;
         return li;
@@ -55,8 +57,8 @@ export class SystemProxyPanel {
     try {
       const v = await api.setSystemProxy(!this.view.wanted);
       this.render(v);
-      if (v.phase === 'on') toast('Wicket is the system proxy');
-      else if (!v.wanted) toast('Your own proxy settings are back');
+      if (v.phase === 'on') toast(t('sysproxy.toast_on'));
+      else if (!v.wanted) toast(t('sysproxy.toast_off'));
     } catch (err) {
       fieldMessage(null, this.state, errorText(err), 'error');
     } finally {
@@ -67,8 +69,8 @@ export class SystemProxyPanel {
   /** Shows "Start at login" as the OS has it. */
   autostart(a) {
     this.autostartSwitch.setAttribute('aria-checked', String(a.enabled));
-    if (a.error) fieldMessage(null, this.autostartMsg, a.error, 'error');
-    else fieldMessage(null, this.autostartMsg, a.enabled ? 'Wicket starts in the tray when you log in.' : '');
+    if (a.error) fieldMessage(null, this.autostartMsg, sentence(a.error), 'error');
+    else fieldMessage(null, this.autostartMsg, a.enabled ? t('autostart.on') : '');
   }
 
   async toggleAutostart() {

@@ -33,6 +33,8 @@ pub struct Desktop {
     children: Vec<Child>,
     /// More environment for the programs on this desktop (see [`Desktop::with_env`]).
     extra_env: Vec<(String, std::ffi::OsString)>,
+    /// The bus name that exported the tray menu, once found.
+    tray_owner: std::cell::RefCell<Option<String>>,
 }
 
 impl Desktop {
@@ -82,6 +84,7 @@ impl Desktop {
             dir,
             children: vec![xvfb, dbus],
             extra_env: Vec::new(),
+            tray_owner: Default::default(),
         }
     }
 
@@ -175,7 +178,9 @@ impl Desktop {
             .env("XDG_DATA_HOME", self.data_home())
             .env("XDG_RUNTIME_DIR", self.dir.path().join("runtime"))
             .env_remove("WAYLAND_DISPLAY")
-            .env("RUST_LOG", "info");
+            .env("RUST_LOG", "info")
+            // English unless a test says otherwise, whatever this machine's locale.
+            .env("LC_ALL", "C.UTF-8");
         for (key, value) in &self.extra_env {
             cmd.env(key, value);
         }
@@ -215,6 +220,61 @@ impl Desktop {
             .lines()
             .map(str::to_string)
             .collect()
+    }
+
+    /// The tray menu's labels, top to bottom, as a StatusNotifier host reads them: over D-Bus
+    /// from the menu the app's indicator exports (com.canonical.dbusmenu). None until it is
+    /// there.
+    pub fn tray_labels(&self) -> Option<Vec<String>> {
+        let gdbus = |args: &[&str]| {
+            // A name that does not answer would hold a call for gdbus's default 25 s.
+            let out = Command::new("gdbus")
+                .args(["call", "--session", "--timeout", "1"])
+                .args(args)
+                .env("DBUS_SESSION_BUS_ADDRESS", &self.dbus_address)
+                .output()
+                .expect("gdbus (scripts/setup-debian.sh test installs it)");
+            out.status
+                .success()
+                .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+        };
+        let names = gdbus(&[
+            "--dest",
+            "org.freedesktop.DBus",
+            "--object-path",
+            "/org/freedesktop/DBus",
+            "--method",
+            "org.freedesktop.DBus.ListNames",
+        ])?;
+        let label = regex::Regex::new(r"'label': <'((?:[^'\\]|\\.)*)'>").unwrap();
+        let known = self.tray_owner.borrow().clone();
+        let found = known
+            .iter()
+            .map(String::as_str)
+            .chain(names.split('\'').filter(|n| n.starts_with(':')))
+            .find_map(|name| {
+                let layout = gdbus(&[
+                    "--dest",
+                    name,
+                    "--object-path",
+                    "/org/ayatana/NotificationItem/tray_icon_tray_app_wicket/Menu",
+                    "--method",
+                    "com.canonical.dbusmenu.GetLayout",
+                    "--",
+                    "0",
+                    "-1",
+                    "@as ['label']",
+                ])?;
+                let labels: Vec<String> = label
+                    .captures_iter(&layout)
+                    .map(|c| c[1].to_string())
+                    .filter(|l| l != "Label Empty")
+                    .collect();
+                (!labels.is_empty()).then(|| (name.to_string(), labels))
+            });
+        let (owner, labels) = found?;
+        *self.tray_owner.borrow_mut() = Some(owner);
+        Some(labels)
     }
 
     /// Asks a window to close the way a window manager does (WM_DELETE_WINDOW).

@@ -11,6 +11,7 @@
 mod common;
 mod desktop;
 mod family;
+mod languages;
 mod system_proxy;
 mod webdriver;
 
