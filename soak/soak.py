@@ -578,7 +578,17 @@ class Soak:
         except asyncio.TimeoutError:
             self.stats.gave_up[kind] += 1
         except (Closed, ConnectionError):
-            self.stats.fault_ok[kind] += 1
+            # The proxy closed while the upload went out: right, unless it had answered first
+            # with something other than 502 or 504 (a 503, say).
+            try:
+                got = await asyncio.wait_for(read_head(reader), 1)
+            except (asyncio.TimeoutError, Closed, ConnectionError, asyncio.IncompleteReadError):
+                got = None
+            status = int(got[0].split(" ")[1]) if got else None
+            if status in (None, 502, 504):
+                self.stats.fault_ok[kind] += 1
+            else:
+                self.stats.fail(kind, f"an upload the origin never read was answered {status}")
         finally:
             # Unsent upload bytes would keep an orderly close waiting forever: reset now.
             sock = writer.get_extra_info("socket")
@@ -637,7 +647,8 @@ class Soak:
         self.stats.faults[kind] += 1
         reader, writer = await self.connect()
         try:
-            await self.checked_get(reader, writer, "keepalive", 100, "length")
+            if not await self.checked_get(reader, writer, "keepalive", 100, "length"):
+                return  # the failure is recorded; a connection closed after it proves nothing
             limit = self.args.idle_timeout + 5
             rest = await asyncio.wait_for(reader.read(1), limit)
             if rest == b"":
