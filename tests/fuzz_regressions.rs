@@ -73,3 +73,24 @@ fn trailer_limit_does_not_depend_on_read_sizes() {
     let input = finding("chunked", "long-trailer");
     assert_same_however_it_arrives(chunked_body(&input));
 }
+
+/// Found by the `import` target: a hosts file's own name written with a trailing dot
+/// (`ip6-allhosts.`) became a rule, though the same name without the dot is skipped as a name
+/// the system maps for itself; importing the imported list then gave another list. A name
+/// with a trailing dot is the same name (`localhost.` must never become a rule that blocks
+/// this computer's own sites).
+#[test]
+fn a_hosts_files_own_names_are_skipped_with_a_trailing_dot_too() {
+    let input = finding("import", "own-name-with-trailing-dot");
+    let found = wicket::import::import(&String::from_utf8_lossy(&input));
+    let rules: Vec<String> = found.rules.iter().map(|r| r.to_string()).collect();
+    assert_eq!(rules, ["0ads.ex"]);
+    let again = wicket::import::import(&rules.join("\n"));
+    assert_eq!(again.rules, found.rules);
+
+    let hosts =
+        wicket::import::import("0.0.0.0 localhost.\n0.0.0.0 LOCALHOST\n0.0.0.0 ads.example.\n");
+    let rules: Vec<String> = hosts.rules.iter().map(|r| r.to_string()).collect();
+    assert_eq!(rules, ["ads.example"]);
+    assert_eq!(hosts.not_blocks, 2);
+}
