@@ -98,7 +98,12 @@ pub fn import(text: &str) -> Import {
         };
         for entry in entries {
             let entry = adblock_domain(entry).unwrap_or(entry);
-            if HOSTS_OWN_NAMES.contains(&entry.to_ascii_lowercase().as_str()) {
+            // `localhost.` is `localhost`: a trailing dot does not make it another name.
+            let name = entry
+                .strip_suffix('.')
+                .unwrap_or(entry)
+                .to_ascii_lowercase();
+            if HOSTS_OWN_NAMES.contains(&name.as_str()) {
                 out.not_blocks += 1;
                 continue;
             }
