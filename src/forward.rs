@@ -17,6 +17,7 @@ use crate::http::response::{self, Outbound, ResponseHead};
 use crate::http::{BufReader, Framing, Version};
 use crate::pages;
 use crate::server::{Listener, Settings, Shared};
+use crate::splice::Waits;
 use crate::stats::{Counters, Meter, Verdict};
 use crate::upstream::{self, Connection};
 
@@ -212,11 +213,16 @@ async fn exchange(
         } else {
             BodyState::Sending
         };
+        // The client may pause its upload for its idle timeout; the site must take it within
+        // the upstream timeout (one that stops reading is given up, then answers or gets 504).
         let body = request_body.finish_tcp(
             reader,
             &mut up_write,
             &meter_up,
-            Some(settings.idle_timeout),
+            Waits {
+                read: Some(settings.idle_timeout),
+                write: Some(settings.timeout),
+            },
         );
         tokio::pin!(body);
 
@@ -319,7 +325,13 @@ async fn exchange(
         let relayed = if response_body.is_done() {
             Ok(())
         } else {
-            let down = response_body.finish_tcp(&mut upstream, writer, &meter_down, None);
+            // A site that stops sending mid-body is given up after the upstream timeout; a
+            // client that stops reading, after its idle timeout.
+            let waits = Waits {
+                read: Some(settings.timeout),
+                write: Some(settings.idle_timeout),
+            };
+            let down = response_body.finish_tcp(&mut upstream, writer, &meter_down, waits);
             tokio::pin!(down);
             loop {
                 tokio::select! {

@@ -13,6 +13,23 @@ use std::time::Duration;
 use tokio::io::Interest;
 use tokio::net::TcpStream;
 
+/// How long one wait of a relay may last: for the source to bring more bytes (`read`), and for
+/// the destination to take some (`write`). `None`: as long as it takes. A relay that makes
+/// progress is never cut; one that stops moving is, after the limit.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Waits {
+    pub read: Option<Duration>,
+    pub write: Option<Duration>,
+}
+
+impl Waits {
+    /// No limits (a tunnel keeps its own idle clock).
+    pub const NONE: Waits = Waits {
+        read: None,
+        write: None,
+    };
+}
+
 /// Which side of a splice failed.
 #[derive(Debug)]
 pub enum SpliceError {
@@ -42,14 +59,14 @@ impl Splicer {
     }
 
     /// Moves bytes from `from` to `to` until `from` ends or `limit` bytes have moved (`None`:
-    /// no limit). Each wait for the source is bounded by `idle`. `moved` is called with each
-    /// amount written to `to`. Returns the number of bytes moved.
+    /// no limit). Each wait for either socket is bounded by `waits`. `moved` is called with
+    /// each amount written to `to`. Returns the number of bytes moved.
     pub async fn relay(
         &mut self,
         from: &TcpStream,
         to: &TcpStream,
         limit: Option<u64>,
-        idle: Option<Duration>,
+        waits: Waits,
         mut moved: impl FnMut(u64),
     ) -> Result<u64, SpliceError> {
         #[cfg(target_os = "linux")]
@@ -61,13 +78,15 @@ impl Splicer {
                     Some(limit) => (limit - total).min(linux::PIPE_SIZE as u64) as usize,
                     None => linux::PIPE_SIZE,
                 };
-                let filled = wait(idle, fill(from, &self.pipe, want)).await?;
+                let filled = within(waits.read, fill(from, &self.pipe, want))
+                    .await
+                    .map_err(SpliceError::Source)?;
                 if filled == 0 {
                     return Ok(total);
                 }
                 let mut held = filled;
                 while held > 0 {
-                    let n = drain(to, &self.pipe, held)
+                    let n = within(waits.write, drain(to, &self.pipe, held))
                         .await
                         .map_err(SpliceError::Destination)?;
                     held -= n;
@@ -78,24 +97,23 @@ impl Splicer {
         }
         #[cfg(not(target_os = "linux"))]
         {
-            let _ = (from, to, limit, idle, &mut moved);
+            let _ = (from, to, limit, waits, &mut moved);
             unreachable!("Splicer::new returns None off Linux")
         }
     }
 }
 
-#[cfg(target_os = "linux")]
-async fn wait<T>(
-    idle: Option<Duration>,
+/// `fut`, failing with `TimedOut` if it takes longer than `limit`.
+pub async fn within<T>(
+    limit: Option<Duration>,
     fut: impl std::future::Future<Output = io::Result<T>>,
-) -> Result<T, SpliceError> {
-    match idle {
+) -> io::Result<T> {
+    match limit {
         Some(limit) => tokio::time::timeout(limit, fut)
             .await
-            .map_err(|_| SpliceError::Source(io::ErrorKind::TimedOut.into()))?,
+            .map_err(|_| io::Error::from(io::ErrorKind::TimedOut))?,
         None => fut.await,
     }
-    .map_err(SpliceError::Source)
 }
 
 /// Splices up to `want` bytes from the socket into the (empty) pipe; 0 at end of stream.
@@ -234,12 +252,12 @@ mod tests {
         let mut splicer = Splicer::new().expect("Linux has splice");
         let mut counted = 0;
         let first = splicer
-            .relay(&from, &to, Some(1_000_000), None, |n| counted += n)
+            .relay(&from, &to, Some(1_000_000), Waits::NONE, |n| counted += n)
             .await
             .unwrap();
         assert_eq!(first, 1_000_000);
         let rest = splicer
-            .relay(&from, &to, None, None, |n| counted += n)
+            .relay(&from, &to, None, Waits::NONE, |n| counted += n)
             .await
             .unwrap();
         assert_eq!(rest, 2_000_000);

@@ -18,7 +18,7 @@ use crate::error::ErrorKind;
 use crate::http::MIN_READ;
 use crate::pages;
 use crate::server::{Listener, Settings, Shared};
-use crate::splice::{SpliceError, Splicer};
+use crate::splice::{SpliceError, Splicer, Waits};
 use crate::stats::{Counters, GaugeGuard, Meter, Verdict};
 use crate::upstream;
 
@@ -145,7 +145,9 @@ async fn pump(from: &OwnedReadHalf, to: &mut OwnedWriteHalf, meter: Meter<'_>) -
     from.readable().await.map_err(|_| Side::Source)?;
     if let Some(mut splicer) = Splicer::new() {
         splicer
-            .relay(from.as_ref(), to.as_ref(), None, None, |n| meter.add(n))
+            .relay(from.as_ref(), to.as_ref(), None, Waits::NONE, |n| {
+                meter.add(n)
+            })
             .await
             .map_err(|e| match e {
                 SpliceError::Source(_) => Side::Source,

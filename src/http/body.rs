@@ -7,14 +7,13 @@
 //! client so its connection stays usable.
 
 use std::io;
-use std::time::Duration;
 
 use bytes::{Buf, BytesMut};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use super::{BufReader, Framing, MAX_HEAD_BYTES};
-use crate::splice::{SpliceError, Splicer};
+use crate::splice::{within, SpliceError, Splicer, Waits};
 use crate::stats::Meter;
 
 /// How the body is written out.
@@ -48,21 +47,22 @@ impl std::fmt::Display for RelayError {
 }
 
 /// Copies one body framed as `framing` from `src` to `dst`, written as `encoding`. Bytes of
-/// the body are counted by `meter` as they are written. `idle` bounds each wait for input.
+/// the body are counted by `meter` as they are written. `waits` bounds each wait for input and
+/// for the destination: a body that stops moving is cut, however slowly it moves otherwise.
 pub async fn relay<R, W>(
     src: &mut BufReader<R>,
     dst: &mut W,
     framing: Framing,
     encoding: Encoding,
     meter: &Meter<'_>,
-    idle: Option<Duration>,
+    waits: Waits,
 ) -> Result<(), RelayError>
 where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
 {
     BodyRelay::new(framing, encoding)
-        .finish(src, dst, meter, idle)
+        .finish(src, dst, meter, waits)
         .await
 }
 
@@ -149,7 +149,7 @@ impl BodyRelay {
         src: &mut BufReader<R>,
         dst: &mut W,
         meter: &Meter<'_>,
-        idle: Option<Duration>,
+        waits: Waits,
     ) -> Result<(), RelayError>
     where
         R: AsyncRead + Unpin,
@@ -162,13 +162,11 @@ impl BodyRelay {
                 // Length-delimited bytes go straight from the read buffer, without a copy.
                 Remaining::Length(left) => {
                     src.expect(*left);
-                    if src.buf.is_empty() && fill_some(src, idle).await? == 0 {
+                    if src.buf.is_empty() && fill_some(src, waits).await? == 0 {
                         return Err(unexpected_eof());
                     }
                     let take = (*left).min(src.buf.len() as u64) as usize;
-                    dst.write_all(&src.buf[..take])
-                        .await
-                        .map_err(RelayError::Write)?;
+                    write_all(dst, &src.buf[..take], waits).await?;
                     src.buf.advance(take);
                     meter.add(take as u64);
                     *left -= take as u64;
@@ -178,12 +176,12 @@ impl BodyRelay {
                     continue;
                 }
                 Remaining::UntilClose if self.encoding == Encoding::Identity => {
-                    if src.buf.is_empty() && fill_some(src, idle).await? == 0 {
+                    if src.buf.is_empty() && fill_some(src, waits).await? == 0 {
                         self.state = Remaining::Done;
                         continue;
                     }
                     let n = src.buf.len();
-                    dst.write_all(&src.buf).await.map_err(RelayError::Write)?;
+                    write_all(dst, &src.buf, waits).await?;
                     src.buf.clear();
                     meter.add(n as u64);
                     continue;
@@ -194,18 +192,16 @@ impl BodyRelay {
             out.clear();
             let data = self.take_buffered(&mut src.buf, &mut out)?;
             if !out.is_empty() {
-                dst.write_all(&out).await.map_err(RelayError::Write)?;
+                write_all(dst, &out, waits).await?;
                 meter.add(data);
             }
             if self.is_done() {
                 return Ok(());
             }
-            if fill_some(src, idle).await? == 0 {
+            if fill_some(src, waits).await? == 0 {
                 if matches!(self.state, Remaining::UntilClose) {
                     self.state = Remaining::Done;
-                    dst.write_all(b"0\r\n\r\n")
-                        .await
-                        .map_err(RelayError::Write)?;
+                    write_all(dst, b"0\r\n\r\n", waits).await?;
                     return Ok(());
                 }
                 return Err(unexpected_eof());
@@ -222,7 +218,7 @@ impl BodyRelay {
         src: &mut BufReader<R>,
         dst: &mut W,
         meter: &Meter<'_>,
-        idle: Option<Duration>,
+        waits: Waits,
     ) -> Result<(), RelayError>
     where
         R: AsyncRead + Unpin + AsRef<TcpStream>,
@@ -233,14 +229,12 @@ impl BodyRelay {
             if left - buffered >= SPLICE_MIN {
                 if let Some(mut splicer) = Splicer::new() {
                     let take = buffered as usize;
-                    dst.write_all(&src.buf[..take])
-                        .await
-                        .map_err(RelayError::Write)?;
+                    write_all(dst, &src.buf[..take], waits).await?;
                     src.buf.advance(take);
                     meter.add(buffered);
                     let rest = left - buffered;
                     let moved = splicer
-                        .relay(src.io.as_ref(), dst.as_ref(), Some(rest), idle, |n| {
+                        .relay(src.io.as_ref(), dst.as_ref(), Some(rest), waits, |n| {
                             meter.add(n)
                         })
                         .await
@@ -257,7 +251,7 @@ impl BodyRelay {
                 }
             }
         }
-        self.finish(src, dst, meter, idle).await
+        self.finish(src, dst, meter, waits).await
     }
 }
 
@@ -265,19 +259,33 @@ impl BodyRelay {
 /// it, making a pipe costs more than the copies it saves.
 const SPLICE_MIN: u64 = 256 * 1024;
 
-/// Reads more input, waiting at most `idle`; returns 0 at the end of the stream.
+/// Reads more input, waiting at most `waits.read`; returns 0 at the end of the stream.
 async fn fill_some<R: AsyncRead + Unpin>(
     src: &mut BufReader<R>,
-    idle: Option<Duration>,
+    waits: Waits,
 ) -> Result<usize, RelayError> {
-    let n = match idle {
-        Some(limit) => tokio::time::timeout(limit, src.fill())
+    within(waits.read, src.fill())
+        .await
+        .map_err(RelayError::Read)
+}
+
+/// Writes all of `data`; each wait for the destination to take more is bounded by
+/// `waits.write` (a slow reader is waited for, one that stops reading is not).
+async fn write_all<W: AsyncWrite + Unpin>(
+    dst: &mut W,
+    mut data: &[u8],
+    waits: Waits,
+) -> Result<(), RelayError> {
+    while !data.is_empty() {
+        let n = within(waits.write, dst.write(data))
             .await
-            .map_err(|_| RelayError::Read(io::ErrorKind::TimedOut.into()))?,
-        None => src.fill().await,
+            .map_err(RelayError::Write)?;
+        if n == 0 {
+            return Err(RelayError::Write(io::ErrorKind::WriteZero.into()));
+        }
+        data = &data[n..];
     }
-    .map_err(RelayError::Read)?;
-    Ok(n)
+    Ok(())
 }
 
 fn unexpected_eof() -> RelayError {
@@ -507,7 +515,7 @@ mod tests {
             Framing::Length(6),
             Encoding::Identity,
             &meter_of(&counter),
-            None,
+            Waits::NONE,
         )
         .await
         .unwrap();
@@ -531,7 +539,7 @@ mod tests {
             Framing::Length(6),
             Encoding::Identity,
             &meter_of(&AtomicU64::new(0)),
-            None,
+            Waits::NONE,
         )
         .await
         .unwrap_err();
@@ -549,7 +557,7 @@ mod tests {
             Framing::UntilClose,
             Encoding::Chunked,
             &meter_of(&AtomicU64::new(0)),
-            None,
+            Waits::NONE,
         )
         .await
         .unwrap();
