@@ -327,24 +327,49 @@ pub async fn check_settings(input: SettingsInput) -> Result<FieldErrors, String>
     Ok(parse_settings(&input).err().unwrap_or_default())
 }
 
+/// What saving the settings did: the config as saved, and the engine's state after it (a
+/// listener moved to a port that is taken is `failed`, and the window says so, not "Saved").
+#[derive(Clone, Debug, Serialize)]
+pub struct SettingsSaved {
+    pub config: ConfigView,
+    pub engine: wicket::EngineState,
+}
+
 /// Saves the settings; a new address or port moves the listener at once (if that fails, the
-/// engine's state says why, in the window and the tray).
+/// engine's state says why, here, in the window and in the tray). Saving while the proxy is on
+/// but could not start tries again, so the same settings work once their port is free.
 #[tauri::command]
 pub async fn save_settings<R: Runtime>(
     window: Window<R>,
     state: State<'_, AppState>,
     input: SettingsInput,
-) -> Result<ConfigView, SettingsError> {
+) -> Result<SettingsSaved, SettingsError> {
     unlocked(&state, &window).map_err(SettingsError::Locked)?;
     let settings = parse_settings(&input).map_err(SettingsError::Fields)?;
-    state
+    let moved = state
         .edit(|c| {
+            let moved = c.listen != settings.listen;
             c.listen = settings.listen;
             c.connect_ports = settings.connect_ports;
             c.timeout_secs = settings.timeout_secs;
+            moved
         })
         .await;
-    Ok(view(&state))
+    let failed = matches!(
+        *state.engine.state().borrow(),
+        wicket::EngineState::Failed { .. }
+    );
+    // (A moved listener has just been tried.)
+    if failed && !moved && state.config().enabled {
+        if let Err(e) = state.engine.start().await {
+            log::warn!("{e}");
+        }
+    }
+    let engine = state.engine.state().borrow().clone();
+    Ok(SettingsSaved {
+        config: view(&state),
+        engine,
+    })
 }
 
 /// Turns "Use as system proxy" on (the proxy too, if it is off) or off. The view says whether

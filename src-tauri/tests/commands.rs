@@ -263,18 +263,25 @@ fn a_port_in_use_is_reported_and_a_free_one_works_again() {
     let taken = TcpListener::bind("127.0.0.1:0").unwrap();
     let taken_port = taken.local_addr().unwrap().port();
     let settings = |port: u16| json!({ "input": { "address": "127.0.0.1", "port": port.to_string(), "connect_ports": "443, 8443", "timeout_secs": "12" } });
-    let config = t.invoke("save_settings", settings(taken_port)).unwrap();
-    assert_eq!(config["port"], taken_port);
-    let error = wait_for("the start to fail", || {
-        let engine = t.status()["engine"].clone();
-        (engine["state"] == "failed").then(|| en(&engine["error"]).to_string())
-    });
+    let saved = t.invoke("save_settings", settings(taken_port)).unwrap();
+    assert_eq!(saved["config"]["port"], taken_port);
+    // The answer itself says the listener did not start, so the window never says just "Saved".
+    assert_eq!(saved["engine"]["state"], "failed", "{saved}");
+    let error = en(&saved["engine"]["error"]).to_string();
     assert!(error.contains("already in use"), "{error}");
+    assert_eq!(t.status()["engine"]["state"], "failed");
     assert_eq!(t.saved()["connect_ports"], json!([443, 8443]));
     assert_eq!(t.saved()["timeout_secs"], 12);
 
+    // Once the port is free, saving the same settings again starts the proxy there.
+    drop(taken);
+    let saved = t.invoke("save_settings", settings(taken_port)).unwrap();
+    assert_eq!(saved["engine"]["state"], "running", "{saved}");
+    assert_eq!(t.running().port(), taken_port);
+
     let port = free_port();
-    t.invoke("save_settings", settings(port)).unwrap();
+    let saved = t.invoke("save_settings", settings(port)).unwrap();
+    assert_eq!(saved["engine"]["state"], "running", "{saved}");
     assert_eq!(t.running().port(), port);
 }
 

@@ -83,7 +83,9 @@ export class Settings {
   /** The engine's state, for a listener that could not start on the chosen port. */
   engine(state, enabled) {
     if (state.state === 'failed' && enabled) {
-      fieldMessage(null, this.msg, say(state.error), 'error');
+      const error = say(state.error);
+      // A save that ended in this failure has already said it, with "Saved" before it.
+      if (!this.msg.textContent.endsWith(error)) fieldMessage(null, this.msg, error, 'error');
     } else if (this.msg.classList.contains('error') && !this.hasFieldErrors) {
       fieldMessage(null, this.msg, '');
     }
@@ -107,10 +109,17 @@ export class Settings {
 
   async save() {
     try {
-      const config = await api.saveSettings(this.values());
+      const { config, engine } = await api.saveSettings(this.values());
       this.showErrors({});
       this.dirty = false;
       this.config(config);
+      if (config.enabled && engine.state === 'failed') {
+        // Saved, but the listener could not start there (a port in use): that is the news.
+        const text = t('settings.saved_not_listening', { error: say(engine.error) });
+        fieldMessage(null, this.msg, text, 'error');
+        toast(text);
+        return;
+      }
       fieldMessage(null, this.msg, t('settings.saved'), 'ok');
       toast(config.enabled ? t('settings.saved_listening', { address: config.listen }) : t('settings.saved'));
     } catch (err) {

@@ -362,13 +362,27 @@ fn a_port_in_use_is_reported_in_the_window_not_a_crash() {
         t.contains("already in use")
     });
 
+    // Saving while the port is still taken says so, never just "Saved".
+    s.click("#settings-save");
+    s.wait_text("#settings-msg", "saved, with the error", |t| {
+        t.starts_with("Saved, but the proxy is not running") && t.contains("already in use")
+    });
+    // Once the port is free, saving the same settings starts the proxy there.
+    drop(taken);
+    s.click("#settings-save");
+    s.wait_text("#settings-msg", "saved", |t| t == "Saved");
+    wait_for("the proxy on the freed port", || {
+        answers(taken_addr).then_some(())
+    });
+    wait_for("the switch on", || switch_is_on(&s).then_some(()));
+
     let port = free_port();
     s.type_into("#set-port", &port.to_string());
     s.click("#settings-save");
+    s.wait_text("#settings-msg", "saved", |t| t == "Saved");
     let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
     wait_for("the proxy on the free port", || answers(addr).then_some(()));
-    wait_for("the switch on", || switch_is_on(&s).then_some(()));
-    drop(taken);
+    assert!(!answers(taken_addr), "the old port still answers");
     s.end();
 }
 
