@@ -146,6 +146,8 @@ pub struct Staging {
 impl Staging {
     /// Reads a piece of the text. `import_id` none starts a new import; otherwise it continues
     /// that one, whose next line is `first_line` (1-based), so that line numbers stay right.
+    /// A piece is whole lines, each ended by a line break (the last one's is optional): a piece
+    /// that ends on a blank line ends with two.
     pub fn add(
         &self,
         import_id: Option<u64>,

@@ -88,7 +88,9 @@ export class Importer {
       let importId = null;
       let progress = null;
       for (let first = 0; first < lines.length || importId === null; first += CHUNK_LINES) {
-        const chunk = lines.slice(first, first + CHUNK_LINES).join('\n');
+        // Every line with its end, so a piece that ends on a blank line has as many lines
+        // for the app as here.
+        const chunk = lines.slice(first, first + CHUNK_LINES).map((line) => `${line}\n`).join('');
         progress = await api.importChunk(importId, first + 1, chunk);
         importId = progress.import_id;
         this.progress.value = progress.lines;

@@ -260,8 +260,13 @@ fn an_imported_hosts_file_blocks_a_real_request() {
 fn a_hundred_thousand_entries_import_with_a_progress_bar() {
     let desktop = Desktop::new();
     let proxy = config_on_free_port(&desktop, json!({}));
+    // With a blank line at the end of every piece the window sends (10 000 lines): the app
+    // must count those lines too, or the next piece is refused.
     let text: String = (0..100_000)
-        .map(|i| format!("0.0.0.0 host{i}.ads-{}.example\n", i % 97))
+        .map(|i| {
+            let blank = if i % 9_999 == 9_998 { "\n" } else { "" };
+            format!("0.0.0.0 host{i}.ads-{}.example\n{blank}", i % 97)
+        })
         .collect();
     let hosts = write_file(&desktop, "big-hosts", &text);
     let s = Session::start(&desktop);
