@@ -466,13 +466,14 @@ impl History {
 
     // Start, heartbeat, stop --------------------------------------------------------------
 
-    /// At start: a heartbeat older than [`GAP`] becomes a "not running" entry; then the
-    /// heartbeat is written anew.
+    /// At start: a "not running" entry when the last run did not quit (killed, crashed, the
+    /// computer switched off: however short the gap), or when it quit longer than [`GAP`] ago;
+    /// then the heartbeat is written anew.
     pub fn started(&self, now_ms: u64) {
         let last = self.meta("heartbeat").and_then(|t| t.parse::<u64>().ok());
         let quit = self.meta("quit").as_deref() == Some("1");
         if let Some(since_ms) = last {
-            if now_ms.saturating_sub(since_ms) > GAP.as_millis() as u64 {
+            if !quit || now_ms.saturating_sub(since_ms) > GAP.as_millis() as u64 {
                 self.record(now_ms, &Reduced::NotRunning { since_ms, quit });
             }
         }
@@ -901,11 +902,23 @@ mod tests {
         history.heartbeat(1_001 * minute);
         drop(history); // killed: no clean stop
 
-        // Back two minutes later: no gap worth a word.
+        // Back two minutes later: a kill is worth a word however short the gap.
         let history = History::open(Some(&path));
         history.started(1_003 * minute);
-        assert!(history.tamper(10).unwrap().is_empty());
-        // Killed again, back two hours later.
+        assert_eq!(
+            history.tamper(10).unwrap()[0].what,
+            Reduced::NotRunning {
+                since_ms: 1_001 * minute,
+                quit: false
+            }
+        );
+        // Quit, back two minutes later: the quit entry says it all.
+        history.stopped(1_004 * minute);
+        drop(history);
+        let history = History::open(Some(&path));
+        history.started(1_006 * minute);
+        assert_eq!(history.tamper(10).unwrap().len(), 1);
+        // Killed, back two hours later.
         drop(history);
         let history = History::open(Some(&path));
         history.started(1_123 * minute);
@@ -913,7 +926,7 @@ mod tests {
         assert_eq!(
             entries[0].what,
             Reduced::NotRunning {
-                since_ms: 1_003 * minute,
+                since_ms: 1_006 * minute,
                 quit: false
             }
         );

@@ -98,6 +98,9 @@ pub fn builder<R: Runtime>(builder: Builder<R>) -> Builder<R> {
             events::spawn_forwarder(app.handle().clone());
             history::spawn_recorder(app.handle().clone());
             let handle = app.handle().clone();
+            // Watching from before the first start, so a failed first start is recorded too.
+            let engine = app.state::<AppState>().engine.state();
+            tauri::async_runtime::spawn(record_failed_starts(handle.clone(), engine));
             tauri::async_runtime::spawn(async move {
                 handle.state::<AppState>().restore().await;
                 // Then the system proxy follows the switch and the engine for good.
@@ -129,6 +132,28 @@ async fn follow_system_proxy<R: Runtime>(app: tauri::AppHandle<R>) {
         tokio::select! {
             changed = engine.changed() => if changed.is_err() { return },
             changed = config.changed() => if changed.is_err() { return },
+        }
+    }
+}
+
+/// A proxy that should run but could not listen (its port taken, say) filters nothing: the
+/// tamper log records each time it happens.
+async fn record_failed_starts<R: Runtime>(
+    app: tauri::AppHandle<R>,
+    mut engine: tokio::sync::watch::Receiver<wicket::EngineState>,
+) {
+    let state = app.state::<AppState>();
+    while engine.changed().await.is_ok() {
+        let failed = matches!(
+            *engine.borrow_and_update(),
+            wicket::EngineState::Failed { .. }
+        );
+        let config = state.config();
+        if failed && config.enabled {
+            let address = config.listen.to_string();
+            state
+                .reduced(tamper::Reduced::ProxyFailed { address })
+                .await;
         }
     }
 }

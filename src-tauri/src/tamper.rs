@@ -26,6 +26,11 @@ pub enum Via {
 pub enum Reduced {
     /// The proxy was switched off.
     ProxyOff,
+    /// The proxy was on but could not listen on `address` (its port taken, say), so nothing
+    /// was filtered until it could.
+    ProxyFailed {
+        address: String,
+    },
     /// "Use as system proxy" was switched off.
     SystemProxyOff,
     /// Wicket quit.

@@ -25,6 +25,7 @@ function tamperText(e) {
         : t('tamper.schedule_emptied', { list: e.list });
     case 'allowed_sites_added': return t('tamper.allowed_sites_added', { sites: list(e.sites) });
     case 'bypass_added': return t('tamper.bypass_added', { entries: list(e.entries) });
+    case 'proxy_failed': return t('tamper.proxy_failed', { address: e.address });
     case 'history_shortened': return t('tamper.history_shortened', { n: e.days });
     case 'proxy_off': case 'system_proxy_off': case 'pin_removed': case 'pin_changed':
     case 'allow_only_off': case 'autostart_off':

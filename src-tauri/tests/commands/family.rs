@@ -625,6 +625,30 @@ fn a_gap_before_this_start_is_in_the_tamper_log() {
 }
 
 #[test]
+fn a_proxy_that_cannot_listen_is_in_the_tamper_log() {
+    // Another program holds the port when Wicket starts (at login, say): nothing is filtered.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = taken.local_addr().unwrap().to_string();
+    let config = json!({ "listen": address }).to_string();
+    let t = TestApp::start_with(Some(&config), no_desktop(), tempfile::tempdir().unwrap());
+    let entry = wait_for("the entry", || {
+        let view = t.invoke("history", json!({})).unwrap();
+        let first = view["tamper"][0].clone();
+        (first["kind"] == "proxy_failed").then_some(first)
+    });
+    assert_eq!(entry["address"], address);
+    // Each failed start is recorded: switched off, then on again while the port is taken.
+    t.invoke("set_enabled", json!({ "on": false })).unwrap();
+    let before = tamper_kinds(&t).len();
+    t.invoke("set_enabled", json!({ "on": true })).unwrap_err();
+    wait_for("the second failure", || {
+        (tamper_kinds(&t).len() == before + 1).then_some(())
+    });
+    assert_eq!(tamper_kinds(&t)[0], "proxy_failed");
+    drop(taken);
+}
+
+#[test]
 fn the_tamper_log_records_switching_protection_off_and_quitting() {
     let t = TestApp::on_free_port(json!({ "block": ["ads.example"] }));
     t.running();
