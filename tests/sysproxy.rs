@@ -560,6 +560,32 @@ fn sigterm_sigint_and_sighup_restore_the_gnome_settings() {
 }
 
 #[test]
+fn sigterm_sigint_and_sighup_restore_the_kde_settings() {
+    let desk = Desk::new();
+    desk.kde_users_own_proxy();
+    let before = desk.kioslaverc();
+    for signal in [libc::SIGTERM, libc::SIGINT, libc::SIGHUP] {
+        let wicket = desk.wicket_as_system_proxy("KDE");
+        let port = wicket.port();
+        assert_eq!(
+            desk.kread("httpProxy"),
+            Some(format!("http://127.0.0.1 {port}"))
+        );
+        wicket.signal(signal);
+        let (code, lines) = wicket.finish();
+        assert_eq!(code, Some(0), "signal {signal}: {lines:#?}");
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.contains("restored the KDE proxy settings")),
+            "{lines:#?}"
+        );
+        assert_eq!(desk.kioslaverc(), before, "after signal {signal}");
+        assert!(!desk.has_state_file());
+    }
+}
+
+#[test]
 fn a_killed_wicket_leaves_gnome_settings_that_restore_system_proxy_gives_back() {
     let desk = Desk::new();
     desk.gnome_users_own_proxy();
@@ -641,6 +667,26 @@ fn the_next_start_restores_what_a_killed_wicket_left_before_it_listens() {
     assert_eq!(desk.gnome_listing(), before);
     next.signal(libc::SIGTERM);
     assert_eq!(next.finish().0, Some(0));
+}
+
+#[test]
+fn the_next_start_restores_what_a_killed_wicket_left_even_with_a_broken_config() {
+    let desk = Desk::new();
+    let before = desk.gnome_listing();
+    drop(desk.wicket_as_system_proxy("GNOME"));
+    assert_ne!(desk.gnome_listing(), before);
+    let broken = desk.dir.path().join("broken.json");
+    std::fs::write(&broken, "{\"listen\": ").unwrap();
+    let out = desk
+        .wicket("GNOME")
+        .args(["--config".as_ref(), broken.as_os_str()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let text = stderr(&out);
+    assert!(text.contains("restored the GNOME proxy settings"), "{text}");
+    assert!(text.contains("broken.json:1:11"), "{text}");
+    assert_eq!(desk.gnome_listing(), before);
 }
 
 #[test]

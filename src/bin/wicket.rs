@@ -179,19 +179,11 @@ fn main() -> ExitCode {
     if cli.restore_system_proxy {
         return restore_system_proxy();
     }
-    let config = match cli.config() {
-        Ok(config) => config,
-        Err(e) => {
-            eprintln!("wicket: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    if cli.print_config {
-        print!("{}", config.to_json());
-        return ExitCode::SUCCESS;
-    }
-    // Before anything else: settings a Wicket left pointing at itself go back.
-    let system_proxy = if cli.system_proxy {
+    // Before anything else, even a config that cannot be read: settings a Wicket left
+    // pointing at itself go back (--print-config only prints).
+    let system_proxy = if cli.print_config {
+        None
+    } else if cli.system_proxy {
         match claim_system_proxy() {
             Ok(proxy) => Some(Arc::new(proxy)),
             Err(e) => {
@@ -203,6 +195,17 @@ fn main() -> ExitCode {
         recover_system_proxy();
         None
     };
+    let config = match cli.config() {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("wicket: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if cli.print_config {
+        print!("{}", config.to_json());
+        return ExitCode::SUCCESS;
+    }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
