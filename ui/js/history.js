@@ -82,7 +82,7 @@ export class HistoryView {
     const options = h.days.map((d) => {
       const option = document.createElement('option');
       option.value = d.day;
-      option.textContent = t('history.day_option', { day: dayText(d.day), requests: d.requests, blocked: d.blocked });
+      option.textContent = t('history.day_option', { n: d.requests, day: dayText(d.day), requests: d.requests, blocked: d.blocked });
       return option;
     });
     this.daySelect.replaceChildren(...options);

@@ -119,3 +119,75 @@ fn the_window_and_the_tray_speak_the_os_language_and_switch_in_settings() {
     assert!(desktop.saved_config()["app"].get("language").is_none());
     s.end();
 }
+
+#[test]
+fn chinese_chosen_in_settings_on_an_english_system_is_applied_at_once_and_kept() {
+    let desktop = Desktop::with_tray();
+    let proxy = config_on_free_port(&desktop, json!({}));
+    let s = Session::start(&desktop);
+    wait_for("the proxy", || answers(proxy).then_some(()));
+    s.wait_text("#power-state", "the switch in English", |t| {
+        t == format!("On · {proxy}")
+    });
+    wait_tray(&desktop, "the tray menu in English", |l| {
+        l.len() == 5 && l[1] == "Proxy on"
+    });
+
+    s.click("#tab-settings");
+    s.js(
+        "const select = document.getElementById('set-language'); select.value = 'zh-CN'; \
+         select.dispatchEvent(new Event('change')); return true",
+        json!([]),
+    );
+    // The window reloads in Chinese, on the dashboard, with every label of it translated.
+    s.wait_text("#power-state", "the switch in Chinese", |t| {
+        t == format!("已开启 · {proxy}")
+    });
+    assert_eq!(
+        s.js("return document.documentElement.lang", json!([])),
+        "zh-CN"
+    );
+    let labels = s.js(
+        "return [...document.querySelectorAll('#view-dashboard .card-label')].map(e => e.textContent)",
+        json!([]),
+    );
+    assert_eq!(
+        labels,
+        json!([
+            "请求",
+            "已屏蔽",
+            "已拒绝",
+            "错误",
+            "接收 / 发送数据",
+            "当前连接"
+        ])
+    );
+    let english = s.js(
+        "return [...document.querySelectorAll('[data-i18n]')].map(e => e.textContent) \
+           .filter(t => /\\b(the|and|requests|blocked|Proxy)\\b/.test(t))",
+        json!([]),
+    );
+    assert_eq!(english, json!([]), "English left on the page");
+    let tray = wait_tray(&desktop, "the tray menu in Chinese", |l| {
+        l.len() == 5 && l[0].starts_with("正在")
+    });
+    assert_eq!(
+        tray[1..],
+        ["开启代理", "用作系统代理", "打开 Wicket", "退出"]
+    );
+    assert_eq!(desktop.saved_config()["app"]["language"], "zh-CN");
+    s.end();
+
+    // Kept: the next start speaks Chinese although the system speaks English.
+    let s = Session::start(&desktop);
+    s.wait_text("#tab-dashboard", "the window in Chinese", |t| t == "仪表板");
+    s.click("#tab-settings");
+    assert_eq!(
+        s.js(
+            "return document.getElementById('set-language').value",
+            json!([])
+        ),
+        "zh-CN"
+    );
+    s.end();
+}
