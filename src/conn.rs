@@ -19,7 +19,8 @@ use tokio::net::TcpStream;
 use crate::error::{ErrorKind, ProxyError};
 use crate::http::request::{self, RequestHead, Target};
 use crate::http::{BufReader, Framing, MIN_READ};
-use crate::i18n::Lang;
+use crate::i18n::{Lang, Message};
+use crate::messages as msg;
 use crate::pages;
 use crate::policy::Decision;
 use crate::server::{Listener, Settings, Shared};
@@ -126,10 +127,7 @@ pub async fn serve(stream: TcpStream, peer: SocketAddr, shared: &Arc<Shared>, li
         return;
     }
     let Some(_slot) = ClientSlot::take(shared, peer.ip()) else {
-        let err = ProxyError::new(
-            ErrorKind::TooManyConnections,
-            "this computer has too many connections open to the proxy; try again in a moment",
-        );
+        let err = ProxyError::new(ErrorKind::TooManyConnections, &msg::TOO_MANY_CONNECTIONS);
         let mut ex = Exchange::new(peer);
         ex.fail(counters, err.kind);
         ex.record.status = err.kind.status();
@@ -243,12 +241,11 @@ async fn handle(
             if !settings.connect_ports.allows(*port) {
                 let err = ProxyError::new(
                     ErrorKind::PortNotAllowed,
-                    format!(
-                        "CONNECT to port {port} is not allowed (allowed: {})",
-                        settings.connect_ports
-                    ),
+                    Message::new(&msg::CONNECT_PORT_NOT_ALLOWED)
+                        .with("port", port)
+                        .with("allowed", &settings.connect_ports),
                 );
-                refuse_plain(client, ex, counters, &err).await;
+                refuse_plain(client, head.lang(), ex, counters, &err).await;
                 return false;
             }
             if let Some(refusal) = Refusal::check(shared, host) {
@@ -262,12 +259,15 @@ async fn handle(
             if listener.own.is_self_name(host, *port) {
                 let err = ProxyError::new(
                     ErrorKind::NotProxied,
-                    format!("{host}:{port} is this proxy itself"),
+                    Message::new(&msg::CONNECT_TO_SELF)
+                        .with("host", host)
+                        .with("port", port),
                 );
-                refuse_plain(client, ex, counters, &err).await;
+                refuse_plain(client, head.lang(), ex, counters, &err).await;
                 return false;
             }
-            tunnel::run(client, host, *port, shared, settings, listener, ex).await;
+            let lang = head.lang();
+            tunnel::run(client, lang, host, *port, shared, settings, listener, ex).await;
             false
         }
         Target::Http { host, port } => {
@@ -398,17 +398,20 @@ impl Refusal {
     }
 }
 
+/// A refused CONNECT: the error's detail as plain text in `lang`, and the connection closed.
 async fn refuse_plain(
     client: &mut Client,
+    lang: Lang,
     ex: &mut Exchange,
     counters: &Counters,
     err: &ProxyError,
 ) {
     ex.fail(counters, err.kind);
     ex.record.status = err.kind.status();
+    let text = err.detail.text(lang);
     let _ = client
         .writer
-        .write_all(&pages::plain(err.kind.status(), &err.detail, true))
+        .write_all(&pages::plain(err.kind.status(), &text, true))
         .await;
 }
 
@@ -457,10 +460,8 @@ async fn read_head(client: &mut Client, settings: &Settings, listener: &Listener
             Err(_) => {
                 return HeadRead::Failed(ProxyError::new(
                     ErrorKind::ClientTimeout,
-                    format!(
-                        "the request head was not complete within {} s",
-                        settings.head_timeout.as_secs()
-                    ),
+                    Message::new(&msg::REQUEST_HEAD_TIMEOUT)
+                        .with("seconds", settings.head_timeout.as_secs()),
                 ))
             }
             Ok(Ok(0)) | Ok(Err(_)) => return HeadRead::Closed,

@@ -1,9 +1,11 @@
 //! What can go wrong with a request, as a kind (which decides the status code and the counter)
-//! plus a detail for the page and the log.
+//! plus a detail for the page (in the reader's language) and the log (in English).
 
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
+
+use crate::i18n::Message;
 
 /// The kinds of failure the proxy tells apart; each has its own counter in the stats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -114,18 +116,22 @@ impl fmt::Display for ErrorKind {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ProxyError {
     pub kind: ErrorKind,
-    pub detail: String,
+    /// What exactly went wrong, from the engine catalogue ([`crate::messages`]): the page says
+    /// it in the reader's language, `Display` and the log in English.
+    pub detail: Message,
 }
 
 impl ProxyError {
-    pub fn new(kind: ErrorKind, detail: impl Into<String>) -> ProxyError {
+    /// `detail` is a catalogue entry (`&messages::SITE_CLOSED_EARLY`) or a [`Message`] with its
+    /// values.
+    pub fn new(kind: ErrorKind, detail: impl Into<Message>) -> ProxyError {
         ProxyError {
             kind,
             detail: detail.into(),
         }
     }
 
-    pub fn bad_request(detail: impl Into<String>) -> ProxyError {
+    pub fn bad_request(detail: impl Into<Message>) -> ProxyError {
         ProxyError::new(ErrorKind::BadRequest, detail)
     }
 }

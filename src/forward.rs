@@ -15,6 +15,8 @@ use crate::http::body::{BodyRelay, Encoding, RelayError};
 use crate::http::request::RequestHead;
 use crate::http::response::{self, Outbound, ResponseHead};
 use crate::http::{BufReader, Framing, Version};
+use crate::i18n::Message;
+use crate::messages as msg;
 use crate::pages;
 use crate::server::{Listener, Settings, Shared};
 use crate::splice::Waits;
@@ -177,7 +179,7 @@ async fn exchange(
             Ok(n) => meter_up.add(n),
             Err(_) => {
                 return Outcome::Failed {
-                    err: ProxyError::bad_request("the request body is not valid chunked coding"),
+                    err: ProxyError::bad_request(&msg::REQUEST_BODY_NOT_CHUNKED),
                     body_done: false,
                 }
             }
@@ -191,7 +193,7 @@ async fn exchange(
         return Outcome::Failed {
             err: ProxyError::new(
                 ErrorKind::UpstreamRefused,
-                format!("sending the request upstream failed ({e})"),
+                Message::new(&msg::SEND_FAILED).with("detail", e),
             ),
             body_done: head.framing == Framing::Empty,
         };
@@ -247,7 +249,9 @@ async fn exchange(
                         Err(RelayError::Read(_)) => return Outcome::Aborted(ErrorKind::ClientAborted),
                         Err(RelayError::Malformed(what)) => {
                             return Outcome::Failed {
-                                err: ProxyError::bad_request(format!("the request body is not valid chunked coding: {what}")),
+                                err: ProxyError::bad_request(
+                                    Message::new(&msg::REQUEST_BODY_NOT_CHUNKED_BECAUSE).with_message("why", Message::new(what)),
+                                ),
                                 body_done: false,
                             }
                         }
@@ -255,7 +259,7 @@ async fn exchange(
                     _ = &mut deadline, if body_state != BodyState::Sending => {
                         break Err(HeadFailure::Failed(ProxyError::new(
                             ErrorKind::UpstreamTimeout,
-                            format!("the site did not answer within {} s", settings.timeout.as_secs()),
+                            Message::new(&msg::SITE_TIMEOUT).with("seconds", settings.timeout.as_secs()),
                         )))
                     }
                 }
@@ -266,10 +270,7 @@ async fn exchange(
             Err(HeadFailure::ClosedEarly) if retryable => return Outcome::Retry,
             Err(HeadFailure::ClosedEarly) => {
                 return Outcome::Failed {
-                    err: ProxyError::new(
-                        ErrorKind::BadResponse,
-                        "the site closed the connection without answering",
-                    ),
+                    err: ProxyError::new(ErrorKind::BadResponse, &msg::SITE_CLOSED_EARLY),
                     body_done: body_state == BodyState::Sent,
                 }
             }
@@ -304,10 +305,7 @@ async fn exchange(
         response.write_client(out, head.version, outbound, keep_client);
         let Ok(early) = response_body.take_buffered(&mut upstream.buf, out) else {
             return Outcome::Failed {
-                err: ProxyError::new(
-                    ErrorKind::BadResponse,
-                    "the site sent an invalid chunked body",
-                ),
+                err: ProxyError::new(ErrorKind::BadResponse, &msg::SITE_BAD_CHUNKED),
                 body_done: body_state == BodyState::Sent,
             };
         };
@@ -395,7 +393,7 @@ async fn read_final_head(
                 Ok(0) => {
                     return Err(HeadFailure::Failed(ProxyError::new(
                         ErrorKind::BadResponse,
-                        "the site closed the connection in the middle of its answer",
+                        &msg::SITE_CLOSED_MIDWAY,
                     )))
                 }
                 Err(e) if !received && upstream.buf.is_empty() && is_reset(&e) => {
@@ -404,7 +402,7 @@ async fn read_final_head(
                 Err(e) => {
                     return Err(HeadFailure::Failed(ProxyError::new(
                         ErrorKind::UpstreamRefused,
-                        format!("the connection to the site failed ({e})"),
+                        Message::new(&msg::SITE_CONNECTION_FAILED).with("detail", e),
                     )))
                 }
                 Ok(_) => received = true,
@@ -416,7 +414,7 @@ async fn read_final_head(
         if head.status == 101 {
             return Err(HeadFailure::Failed(ProxyError::new(
                 ErrorKind::BadResponse,
-                "the site switched protocols without being asked to",
+                &msg::SITE_SWITCHED_PROTOCOLS,
             )));
         }
         // HTTP/1.0 clients do not understand 1xx responses (RFC 9110 §15.2).

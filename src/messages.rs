@@ -1,7 +1,9 @@
-//! The engine's catalogue: every sentence it says to a person outside a browser page (why a
-//! rule, an address or a time window was refused, why the proxy cannot listen, what the system
-//! proxy settings could not take), in every language side by side. The command line says them
-//! in English; the desktop app in its user's language (see [`crate::i18n::Message`]).
+//! The engine's catalogue: every sentence it says to a person (why a rule, an address or a time
+//! window was refused, why the proxy cannot listen, what the system proxy settings could not
+//! take, what went wrong with a request), in every language side by side. The command line and
+//! the logs say them in English; the desktop app in its user's language, a browser page in the
+//! language of its `Accept-Language` (see [`crate::i18n::Message`]). The pages' own texts
+//! (titles, explanations) are in [`crate::i18n::Texts`].
 //!
 //! Values are quoted by the code that fills them in (`"bad..com"`, `'é'`), the way the command
 //! line has always shown them.
@@ -163,6 +165,127 @@ catalogue! {
         en: "Windows cannot bypass the network {entry}: list its addresses, or a pattern such as 10.1.*",
         zh: "Windows 无法让网段 {entry} 直连：请列出它的地址，或使用 10.1.* 这样的模式",
     }
+
+    // Failed requests: the detail under an error page's "Details:" (and in the log), the plain
+    // answers to CONNECT. `{detail}` is what the OS or the HTTP parser said, as it said it.
+    /// `{max}`
+    REQUEST_TOO_MANY_LINES { en: "the request has more than {max} header lines", zh: "请求的头部超过 {max} 行" }
+    /// `{detail}`: the HTTP parser's words.
+    REQUEST_MALFORMED { en: "malformed request: {detail}", zh: "请求格式有误：{detail}" }
+    /// `{max}`
+    REQUEST_HEAD_TOO_LARGE { en: "the request head is larger than {max} bytes", zh: "请求头部超过 {max} 字节" }
+    /// `{max}`
+    REQUEST_URI_TOO_LONG { en: "the address is longer than {max} bytes", zh: "网址超过 {max} 字节" }
+    CONNECT_NEEDS_AUTHORITY {
+        en: "CONNECT needs a target of the form host:port",
+        zh: "CONNECT 的目标必须写成 主机:端口 的形式",
+    }
+    TARGET_NOT_A_URL { en: "the request target is not a URL", zh: "请求的目标不是网址" }
+    /// `{scheme}`
+    TARGET_SCHEME {
+        en: "Wicket forwards http:// URLs (and https:// through CONNECT), not {scheme}://",
+        zh: "Wicket 转发 http:// 网址（https:// 通过 CONNECT 转发），不转发 {scheme}://",
+    }
+    TARGET_FRAGMENT { en: "a request target cannot contain a #fragment", zh: "请求的目标中不能有 #片段" }
+    TARGET_USERINFO {
+        en: "user names and passwords in URLs are not forwarded",
+        zh: "网址中的用户名和密码不会被转发",
+    }
+    TARGET_HOST_OR_PORT { en: "the URL's host or port is invalid", zh: "网址的主机名或端口无效" }
+    REQUEST_HOST_TWICE { en: "the request has more than one Host header", zh: "请求中有不止一个 Host 头" }
+    REQUEST_LENGTH_AND_CHUNKED {
+        en: "the request has both Content-Length and Transfer-Encoding",
+        zh: "请求同时带有 Content-Length 和 Transfer-Encoding",
+    }
+    REQUEST_HTTP10_CHUNKED {
+        en: "an HTTP/1.0 request cannot use Transfer-Encoding",
+        zh: "HTTP/1.0 请求不能使用 Transfer-Encoding",
+    }
+    REQUEST_CODINGS_NOT_CHUNKED {
+        en: "the request's Transfer-Encoding does not end in a single chunked",
+        zh: "请求的 Transfer-Encoding 不是以唯一一个 chunked 结尾",
+    }
+    REQUEST_CODINGS_SPLIT { en: "send Transfer-Encoding as one header line", zh: "Transfer-Encoding 必须写在同一行头部中" }
+    REQUEST_LENGTH_INVALID {
+        en: "the request's Content-Length is invalid or conflicting",
+        zh: "请求的 Content-Length 无效或相互矛盾",
+    }
+    /// `{seconds}`
+    REQUEST_HEAD_TIMEOUT {
+        en: "the request head was not complete within {seconds} s",
+        zh: "请求头部在 {seconds} 秒内没有传完",
+    }
+    REQUEST_BODY_NOT_CHUNKED { en: "the request body is not valid chunked coding", zh: "请求正文不是有效的分块编码" }
+    /// `{why}`: one of the `CHUNK_` entries.
+    REQUEST_BODY_NOT_CHUNKED_BECAUSE {
+        en: "the request body is not valid chunked coding: {why}",
+        zh: "请求正文不是有效的分块编码：{why}",
+    }
+    CHUNK_SIZE_LINE_TOO_LONG { en: "chunk-size line too long", zh: "分块大小行过长" }
+    CHUNK_SIZE_INVALID { en: "invalid chunk size", zh: "分块大小无效" }
+    CHUNK_NO_CRLF { en: "chunk data not followed by CRLF", zh: "分块数据后面没有 CRLF" }
+    CHUNK_TRAILERS_TOO_LARGE { en: "trailers too large", zh: "尾部字段过大" }
+    CHUNK_TRAILER_INVALID { en: "invalid trailer", zh: "尾部字段无效" }
+    TOO_MANY_CONNECTIONS {
+        en: "this computer has too many connections open to the proxy; try again in a moment",
+        zh: "这台电脑向代理打开的连接过多；请稍后再试",
+    }
+    /// `{port}`, `{allowed}`: the allowed ports, comma-separated.
+    CONNECT_PORT_NOT_ALLOWED {
+        en: "CONNECT to port {port} is not allowed (allowed: {allowed})",
+        zh: "不允许 CONNECT 到端口 {port}（允许的端口：{allowed}）",
+    }
+    /// `{host}`, `{port}`
+    CONNECT_TO_SELF { en: "{host}:{port} is this proxy itself", zh: "{host}:{port} 就是这个代理本身" }
+
+    // The site (upstream) a request goes to.
+    /// `{host}`, `{seconds}`
+    LOOKUP_TIMEOUT { en: "looking up {host} took longer than {seconds} s", zh: "查找 {host} 用时超过 {seconds} 秒" }
+    /// `{host}`, `{detail}`: the resolver's words.
+    NAME_NOT_FOUND { en: "the name {host} could not be found ({detail})", zh: "找不到名称 {host}（{detail}）" }
+    /// `{host}`
+    NAME_NO_ADDRESS { en: "the name {host} has no address", zh: "名称 {host} 没有地址" }
+    NO_ADDRESS { en: "no address", zh: "没有地址" }
+    /// `{host}`, `{port}`
+    UPSTREAM_IS_SELF {
+        en: "{host}:{port} is this proxy itself; the request would loop",
+        zh: "{host}:{port} 就是这个代理本身；请求会陷入循环",
+    }
+    /// `{host}`, `{port}`, `{seconds}`
+    CONNECT_TIMEOUT {
+        en: "{host}:{port} did not accept a connection within {seconds} s",
+        zh: "{host}:{port} 在 {seconds} 秒内没有接受连接",
+    }
+    /// `{host}`, `{port}`, `{detail}`: the OS's words, or [`NO_ADDRESS`].
+    CONNECT_FAILED { en: "could not connect to {host}:{port} ({detail})", zh: "无法连接到 {host}:{port}（{detail}）" }
+    /// `{detail}`: the OS's words.
+    SEND_FAILED { en: "sending the request upstream failed ({detail})", zh: "向网站发送请求失败（{detail}）" }
+    /// `{seconds}`
+    SITE_TIMEOUT { en: "the site did not answer within {seconds} s", zh: "该网站在 {seconds} 秒内没有响应" }
+    SITE_CLOSED_EARLY {
+        en: "the site closed the connection without answering",
+        zh: "该网站没有响应就关闭了连接",
+    }
+    SITE_CLOSED_MIDWAY {
+        en: "the site closed the connection in the middle of its answer",
+        zh: "该网站在响应到一半时关闭了连接",
+    }
+    /// `{detail}`: the OS's words.
+    SITE_CONNECTION_FAILED { en: "the connection to the site failed ({detail})", zh: "与该网站的连接失败（{detail}）" }
+    SITE_SWITCHED_PROTOCOLS {
+        en: "the site switched protocols without being asked to",
+        zh: "该网站在未被要求的情况下切换了协议",
+    }
+    SITE_BAD_CHUNKED { en: "the site sent an invalid chunked body", zh: "该网站发送的分块正文无效" }
+    RESPONSE_HEAD_TOO_LARGE { en: "the upstream's response head is too large", zh: "网站的响应头部过大" }
+    /// `{detail}`: the HTTP parser's words.
+    RESPONSE_MALFORMED { en: "the upstream sent an invalid response: {detail}", zh: "网站发送的响应无效：{detail}" }
+    /// `{status}`: three digits.
+    RESPONSE_STATUS {
+        en: "the upstream sent the invalid status code {status}",
+        zh: "网站发送了无效的状态码 {status}",
+    }
+    RESPONSE_LENGTH { en: "the upstream sent an invalid Content-Length", zh: "网站发送的 Content-Length 无效" }
 }
 
 #[cfg(test)]

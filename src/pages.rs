@@ -114,17 +114,22 @@ pub fn escape(text: &str) -> String {
 /// The page for a failed request: what happened in the reader's language, and the technical
 /// detail.
 pub fn error(lang: Lang, err: &ProxyError, close: bool) -> Vec<u8> {
-    let t = lang.texts();
-    let (title, explanation) = t.error(err.kind);
+    let (title, explanation) = lang.texts().error(err.kind);
     html(
         lang,
         err.kind.status(),
         title,
-        &[
-            explanation.to_string(),
-            format!("<small>{} {}</small>", t.details, escape(&err.detail)),
-        ],
+        &[explanation.to_string(), error_detail(lang, err)],
         close,
+    )
+}
+
+/// "Details: ..." under an error page's explanation.
+fn error_detail(lang: Lang, err: &ProxyError) -> String {
+    format!(
+        "<small>{} {}</small>",
+        lang.texts().details,
+        escape(&err.detail.text(lang))
     )
 }
 
@@ -343,11 +348,17 @@ mod tests {
         assert!(zh.contains("“<strong>社交媒体</strong>”"));
         let err = ProxyError::new(
             ErrorKind::DnsFailed,
-            "the name x.invalid could not be found",
+            crate::i18n::Message::new(&crate::messages::NAME_NO_ADDRESS).with("host", "x.invalid"),
         );
         let zh = text(error(Lang::Zh, &err, true));
         assert!(zh.starts_with("HTTP/1.1 502 "));
-        assert!(zh.contains("找不到网站") && zh.contains("x.invalid"));
+        assert!(zh.contains("找不到网站") && zh.contains("名称 x.invalid 没有地址"));
+        assert!(!zh.contains("has no address"), "{zh}");
+        let en = text(error(Lang::En, &err, true));
+        assert!(
+            en.contains("Details: the name x.invalid has no address"),
+            "{en}"
+        );
         let both = text(denied("192.0.2.1".parse().unwrap()));
         assert!(both.contains("Not allowed to use this proxy") && both.contains("无权使用此代理"));
     }

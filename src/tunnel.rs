@@ -16,6 +16,7 @@ use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use crate::conn::{Client, Exchange};
 use crate::error::ErrorKind;
 use crate::http::MIN_READ;
+use crate::i18n::Lang;
 use crate::pages;
 use crate::server::{Listener, Settings, Shared};
 use crate::splice::{SpliceError, Splicer, Waits};
@@ -25,9 +26,12 @@ use crate::upstream;
 /// The largest buffer a tunnel direction grows to.
 const TUNNEL_CHUNK: usize = 128 * 1024;
 
-/// Opens the tunnel and relays until both directions are done.
+/// Opens the tunnel and relays until both directions are done. A site that cannot be reached is
+/// answered in `lang`, the CONNECT request's language.
+#[allow(clippy::too_many_arguments)]
 pub async fn run(
     client: &mut Client,
+    lang: Lang,
     host: &str,
     port: u16,
     shared: &Shared,
@@ -41,7 +45,7 @@ pub async fn run(
         Err(err) => {
             ex.fail(counters, err.kind);
             ex.record.status = err.kind.status();
-            let page = pages::plain(err.kind.status(), &err.detail, true);
+            let page = pages::plain(err.kind.status(), &err.detail.text(lang), true);
             let _ = client.writer.write_all(&page).await;
             return;
         }

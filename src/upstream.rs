@@ -11,6 +11,8 @@ use bytes::BytesMut;
 use tokio::net::TcpStream;
 
 use crate::error::{ErrorKind, ProxyError};
+use crate::i18n::Message;
+use crate::messages as msg;
 use crate::rules::parse_ip_literal;
 
 /// How long an idle connection is kept; below common server keep-alive timeouts (nginx: 75 s),
@@ -63,13 +65,17 @@ pub async fn connect(
                 Err(_) => {
                     return Err(ProxyError::new(
                         ErrorKind::UpstreamTimeout,
-                        format!("looking up {host} took longer than {} s", timeout.as_secs()),
+                        Message::new(&msg::LOOKUP_TIMEOUT)
+                            .with("host", host)
+                            .with("seconds", timeout.as_secs()),
                     ))
                 }
                 Ok(Err(e)) => {
                     return Err(ProxyError::new(
                         ErrorKind::DnsFailed,
-                        format!("the name {host} could not be found ({e})"),
+                        Message::new(&msg::NAME_NOT_FOUND)
+                            .with("host", host)
+                            .with("detail", e),
                     ))
                 }
                 Ok(Ok(found)) => found.collect(),
@@ -79,13 +85,15 @@ pub async fn connect(
     if addrs.is_empty() {
         return Err(ProxyError::new(
             ErrorKind::DnsFailed,
-            format!("the name {host} has no address"),
+            Message::new(&msg::NAME_NO_ADDRESS).with("host", host),
         ));
     }
     if addrs.iter().any(|a| own.is_self(*a)) {
         return Err(ProxyError::new(
             ErrorKind::NotProxied,
-            format!("{host}:{port} is this proxy itself; the request would loop"),
+            Message::new(&msg::UPSTREAM_IS_SELF)
+                .with("host", host)
+                .with("port", port),
         ));
     }
     let mut last_error: Option<io::Error> = None;
@@ -108,17 +116,20 @@ pub async fn connect(
     match last_error {
         Some(e) if e.kind() == io::ErrorKind::TimedOut => Err(ProxyError::new(
             ErrorKind::UpstreamTimeout,
-            format!(
-                "{host}:{port} did not accept a connection within {} s",
-                timeout.as_secs()
-            ),
+            Message::new(&msg::CONNECT_TIMEOUT)
+                .with("host", host)
+                .with("port", port)
+                .with("seconds", timeout.as_secs()),
         )),
         e => Err(ProxyError::new(
             ErrorKind::UpstreamRefused,
-            format!(
-                "could not connect to {host}:{port} ({})",
-                e.map_or_else(|| "no address".to_string(), |e| e.to_string())
-            ),
+            Message::new(&msg::CONNECT_FAILED)
+                .with("host", host)
+                .with("port", port)
+                .with_message(
+                    "detail",
+                    e.map_or_else(|| Message::new(&msg::NO_ADDRESS), Message::detail),
+                ),
         )),
     }
 }

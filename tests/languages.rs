@@ -1,9 +1,9 @@
 //! The pages a browser shows come in the language its Accept-Language asks for: Simplified
-//! Chinese or English (the default).
+//! Chinese or English (the default), every sentence of them, details included.
 
 mod common;
 
-use common::Proxy;
+use common::{closed_port, Proxy};
 
 #[tokio::test]
 async fn block_page_follows_accept_language() {
@@ -45,4 +45,32 @@ async fn error_pages_follow_accept_language() {
         .await;
     assert_eq!(about.status, 400);
     assert!(about.text().contains("这是 Wicket"), "{}", about.text());
+}
+
+#[tokio::test]
+async fn the_details_of_an_error_page_follow_accept_language() {
+    let port = closed_port().await;
+    let proxy = Proxy::start(r#"{"timeout_secs": 2}"#).await;
+    let ask = |language: &str| {
+        format!(
+            "GET http://127.0.0.1:{port}/ HTTP/1.1\r\nAccept-Language: {language}\r\nConnection: close\r\n\r\n"
+        )
+    };
+    let zh = proxy.request(&ask("zh-CN,zh;q=0.9")).await;
+    assert_eq!(zh.status, 502, "{}", zh.text());
+    let page = zh.text();
+    assert!(page.contains("无法连接网站"), "{page}");
+    // The OS's own words (in parentheses) stay as the OS said them.
+    assert!(
+        page.contains(&format!("详情： 无法连接到 127.0.0.1:{port}（")),
+        "{page}"
+    );
+    assert!(!page.contains("could not connect"), "{page}");
+    let en = proxy.request(&ask("en")).await;
+    assert!(
+        en.text()
+            .contains(&format!("Details: could not connect to 127.0.0.1:{port} (")),
+        "{}",
+        en.text()
+    );
 }

@@ -13,6 +13,8 @@ use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use super::{BufReader, Framing, MAX_HEAD_BYTES};
+use crate::i18n::Entry;
+use crate::messages as msg;
 use crate::splice::{within, SpliceError, Splicer, Waits};
 use crate::stats::Meter;
 
@@ -32,8 +34,9 @@ pub enum RelayError {
     Read(io::Error),
     /// Writing to the destination failed (it went away).
     Write(io::Error),
-    /// The source sent something that is not valid chunked coding.
-    Malformed(&'static str),
+    /// The source sent something that is not valid chunked coding: what (a `CHUNK_` entry of
+    /// the engine catalogue).
+    Malformed(&'static Entry),
 }
 
 impl std::fmt::Display for RelayError {
@@ -41,7 +44,7 @@ impl std::fmt::Display for RelayError {
         match self {
             RelayError::Read(e) => write!(f, "read failed: {e}"),
             RelayError::Write(e) => write!(f, "write failed: {e}"),
-            RelayError::Malformed(what) => write!(f, "malformed chunked body: {what}"),
+            RelayError::Malformed(what) => write!(f, "malformed chunked body: {}", what.en),
         }
     }
 }
@@ -345,7 +348,7 @@ impl ChunkedDecoder {
                 State::Size => match httparse::parse_chunk_size(input) {
                     // The same limit whether the line came in one read or in pieces.
                     Ok(httparse::Status::Complete((used, _))) if used > MAX_CHUNK_LINE => {
-                        return Err(RelayError::Malformed("chunk-size line too long"));
+                        return Err(RelayError::Malformed(&msg::CHUNK_SIZE_LINE_TOO_LONG));
                     }
                     Ok(httparse::Status::Complete((used, size))) => {
                         input.advance(used);
@@ -360,11 +363,11 @@ impl ChunkedDecoder {
                     }
                     Ok(httparse::Status::Partial) => {
                         if input.len() > MAX_CHUNK_LINE {
-                            return Err(RelayError::Malformed("chunk-size line too long"));
+                            return Err(RelayError::Malformed(&msg::CHUNK_SIZE_LINE_TOO_LONG));
                         }
                         return Ok(data);
                     }
-                    Err(_) => return Err(RelayError::Malformed("invalid chunk size")),
+                    Err(_) => return Err(RelayError::Malformed(&msg::CHUNK_SIZE_INVALID)),
                 },
                 State::Data(left) => {
                     if input.is_empty() {
@@ -385,7 +388,7 @@ impl ChunkedDecoder {
                         return Ok(data);
                     }
                     if &input[..2] != b"\r\n" {
-                        return Err(RelayError::Malformed("chunk data not followed by CRLF"));
+                        return Err(RelayError::Malformed(&msg::CHUNK_NO_CRLF));
                     }
                     input.advance(2);
                     if self.encoding == Encoding::Chunked {
@@ -397,7 +400,7 @@ impl ChunkedDecoder {
                     let mut slots = [httparse::EMPTY_HEADER; 64];
                     match httparse::parse_headers(input, &mut slots) {
                         Ok(httparse::Status::Complete((used, _))) if used > MAX_HEAD_BYTES => {
-                            return Err(RelayError::Malformed("trailers too large"));
+                            return Err(RelayError::Malformed(&msg::CHUNK_TRAILERS_TOO_LARGE));
                         }
                         Ok(httparse::Status::Complete((used, _))) => {
                             if self.encoding == Encoding::Chunked {
@@ -409,11 +412,11 @@ impl ChunkedDecoder {
                         }
                         Ok(httparse::Status::Partial) => {
                             if input.len() > MAX_HEAD_BYTES {
-                                return Err(RelayError::Malformed("trailers too large"));
+                                return Err(RelayError::Malformed(&msg::CHUNK_TRAILERS_TOO_LARGE));
                             }
                             return Ok(data);
                         }
-                        Err(_) => return Err(RelayError::Malformed("invalid trailer")),
+                        Err(_) => return Err(RelayError::Malformed(&msg::CHUNK_TRAILER_INVALID)),
                     }
                 }
                 State::Done => return Ok(data),

@@ -10,6 +10,8 @@ use super::{
     HeaderRange, Limits, Version, HEADER_SLOTS, VIA_NAME,
 };
 use crate::error::{ErrorKind, ProxyError};
+use crate::i18n::Message;
+use crate::messages as msg;
 use crate::rules::normalize_host;
 
 /// Where a request wants to go, from its request-target.
@@ -81,10 +83,14 @@ pub fn parse_with(buf: &mut BytesMut, limits: &Limits) -> Result<Option<RequestH
         Err(httparse::Error::TooManyHeaders) => {
             return Err(ProxyError::new(
                 ErrorKind::HeadTooLarge,
-                format!("the request has more than {} header lines", limits.headers),
+                Message::new(&msg::REQUEST_TOO_MANY_LINES).with("max", limits.headers),
             ))
         }
-        Err(e) => return Err(ProxyError::bad_request(format!("malformed request: {e}"))),
+        Err(e) => {
+            return Err(ProxyError::bad_request(
+                Message::new(&msg::REQUEST_MALFORMED).with("detail", e),
+            ))
+        }
     };
     if req.path.is_some_and(|p| p.len() > limits.uri_bytes) {
         return Err(uri_too_long(limits));
@@ -117,17 +123,14 @@ const REQUEST_LINE_EXTRA: usize = 32;
 fn too_large(limits: &Limits) -> ProxyError {
     ProxyError::new(
         ErrorKind::HeadTooLarge,
-        format!(
-            "the request head is larger than {} bytes",
-            limits.head_bytes
-        ),
+        Message::new(&msg::REQUEST_HEAD_TOO_LARGE).with("max", limits.head_bytes),
     )
 }
 
 fn uri_too_long(limits: &Limits) -> ProxyError {
     ProxyError::new(
         ErrorKind::UriTooLong,
-        format!("the address is longer than {} bytes", limits.uri_bytes),
+        Message::new(&msg::REQUEST_URI_TOO_LONG).with("max", limits.uri_bytes),
     )
 }
 
@@ -163,9 +166,8 @@ impl RequestHead {
         let text = &self.raw[self.target_text.clone()];
         let base = self.target_text.start;
         if self.method() == "CONNECT" {
-            let (host, port) = split_authority(text, None).ok_or_else(|| {
-                ProxyError::bad_request("CONNECT needs a target of the form host:port")
-            })?;
+            let (host, port) = split_authority(text, None)
+                .ok_or_else(|| ProxyError::bad_request(&msg::CONNECT_NEEDS_AUTHORITY))?;
             self.target = Target::Connect { host, port };
             return Ok(());
         }
@@ -174,7 +176,7 @@ impl RequestHead {
             return Ok(());
         }
         let Some(sep) = find(text, b"://") else {
-            return Err(ProxyError::bad_request("the request target is not a URL"));
+            return Err(ProxyError::bad_request(&msg::TARGET_NOT_A_URL));
         };
         let scheme = &text[..sep];
         if scheme.is_empty()
@@ -183,15 +185,12 @@ impl RequestHead {
                 .iter()
                 .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(b))
         {
-            return Err(ProxyError::bad_request("the request target is not a URL"));
+            return Err(ProxyError::bad_request(&msg::TARGET_NOT_A_URL));
         }
         if !scheme.eq_ignore_ascii_case(b"http") {
             return Err(ProxyError::new(
                 ErrorKind::UnsupportedScheme,
-                format!(
-                    "Wicket forwards http:// URLs (and https:// through CONNECT), not {}://",
-                    String::from_utf8_lossy(scheme)
-                ),
+                Message::new(&msg::TARGET_SCHEME).with("scheme", String::from_utf8_lossy(scheme)),
             ));
         }
         let rest = sep + 3;
@@ -200,18 +199,14 @@ impl RequestHead {
             .position(|b| matches!(b, b'/' | b'?' | b'#'))
             .map_or(text.len(), |p| rest + p);
         if text.contains(&b'#') {
-            return Err(ProxyError::bad_request(
-                "a request target cannot contain a #fragment",
-            ));
+            return Err(ProxyError::bad_request(&msg::TARGET_FRAGMENT));
         }
         let authority = &text[rest..end];
         if authority.contains(&b'@') {
-            return Err(ProxyError::bad_request(
-                "user names and passwords in URLs are not forwarded",
-            ));
+            return Err(ProxyError::bad_request(&msg::TARGET_USERINFO));
         }
         let (host, port) = split_authority(authority, Some(80))
-            .ok_or_else(|| ProxyError::bad_request("the URL's host or port is invalid"))?;
+            .ok_or_else(|| ProxyError::bad_request(&msg::TARGET_HOST_OR_PORT))?;
         self.authority = base + rest..base + end;
         self.path = base + end..base + text.len();
         self.target = Target::Http { host, port };
@@ -251,26 +246,18 @@ impl RequestHead {
             }
         }
         if hosts > 1 {
-            return Err(ProxyError::bad_request(
-                "the request has more than one Host header",
-            ));
+            return Err(ProxyError::bad_request(&msg::REQUEST_HOST_TWICE));
         }
         self.keep_alive = !wants_close && (self.version == Version::Http11 || wants_keep_alive);
         if has_te {
             if has_cl {
-                return Err(ProxyError::bad_request(
-                    "the request has both Content-Length and Transfer-Encoding",
-                ));
+                return Err(ProxyError::bad_request(&msg::REQUEST_LENGTH_AND_CHUNKED));
             }
             if self.version == Version::Http10 {
-                return Err(ProxyError::bad_request(
-                    "an HTTP/1.0 request cannot use Transfer-Encoding",
-                ));
+                return Err(ProxyError::bad_request(&msg::REQUEST_HTTP10_CHUNKED));
             }
             if chunked_is_last(self.values(b"transfer-encoding")) != Some(true) {
-                return Err(ProxyError::bad_request(
-                    "the request's Transfer-Encoding does not end in a single chunked",
-                ));
+                return Err(ProxyError::bad_request(&msg::REQUEST_CODINGS_NOT_CHUNKED));
             }
             self.framing = Framing::Chunked;
             let mut codings = self
@@ -282,19 +269,13 @@ impl RequestHead {
                     self.transfer_codings = Some(only.value.clone());
                 }
             } else {
-                return Err(ProxyError::bad_request(
-                    "send Transfer-Encoding as one header line",
-                ));
+                return Err(ProxyError::bad_request(&msg::REQUEST_CODINGS_SPLIT));
             }
         } else if has_cl {
             match content_length(self.values(b"content-length")) {
                 Ok(Some(0)) => self.framing = Framing::Empty,
                 Ok(Some(n)) => self.framing = Framing::Length(n),
-                _ => {
-                    return Err(ProxyError::bad_request(
-                        "the request's Content-Length is invalid or conflicting",
-                    ))
-                }
+                _ => return Err(ProxyError::bad_request(&msg::REQUEST_LENGTH_INVALID)),
             }
         }
         Ok(())

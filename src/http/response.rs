@@ -10,6 +10,8 @@ use super::{
     HeaderRange, Version, HEADER_SLOTS, MAX_HEAD_BYTES, VIA_NAME,
 };
 use crate::error::{ErrorKind, ProxyError};
+use crate::i18n::Message;
+use crate::messages as msg;
 
 /// A parsed response head, kept as received plus ranges into it.
 #[derive(Clone, Debug)]
@@ -61,16 +63,16 @@ pub fn parse(buf: &mut BytesMut, for_head: bool) -> Result<Option<ResponseHead>,
         Ok(httparse::Status::Complete(len)) if len <= MAX_HEAD_BYTES => len,
         Ok(httparse::Status::Partial) if buf.len() <= MAX_HEAD_BYTES => return Ok(None),
         Ok(_) | Err(httparse::Error::TooManyHeaders) => {
-            return Err(bad("the upstream's response head is too large"))
+            return Err(bad(&msg::RESPONSE_HEAD_TOO_LARGE))
         }
-        Err(e) => return Err(bad(&format!("the upstream sent an invalid response: {e}"))),
+        Err(e) => return Err(bad(Message::new(&msg::RESPONSE_MALFORMED).with("detail", e))),
     };
     let whole: &[u8] = &buf[..len];
     let status = resp.code.unwrap_or(0);
     if !(100..=599).contains(&status) {
-        return Err(bad(&format!(
-            "the upstream sent the invalid status code {status:03}"
-        )));
+        return Err(bad(
+            Message::new(&msg::RESPONSE_STATUS).with("status", format_args!("{status:03}"))
+        ));
     }
     let version = Version::from_minor(resp.version.unwrap_or(1));
     let reason = reason_range(whole);
@@ -128,7 +130,7 @@ fn reason_range(head: &[u8]) -> Range<usize> {
     }
 }
 
-fn bad(detail: &str) -> ProxyError {
+fn bad(detail: impl Into<Message>) -> ProxyError {
     ProxyError::new(ErrorKind::BadResponse, detail)
 }
 
@@ -164,7 +166,7 @@ impl ResponseHead {
                 Ok(n) => self.declared_length = n,
                 // With Transfer-Encoding the length is ignored anyway (RFC 9112 §6.3).
                 Err(()) if !te_lines.is_empty() => {}
-                Err(()) => return Err(bad("the upstream sent an invalid Content-Length")),
+                Err(()) => return Err(bad(&msg::RESPONSE_LENGTH)),
             }
         }
         let bodiless = for_head
