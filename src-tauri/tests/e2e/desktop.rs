@@ -22,6 +22,10 @@ pub fn app() -> PathBuf {
     }
 }
 
+/// Where the app's indicator exports itself and its tray menu on D-Bus.
+const TRAY_ITEM: &str = "/org/ayatana/NotificationItem/tray_icon_tray_app_wicket";
+const TRAY_MENU: &str = "/org/ayatana/NotificationItem/tray_icon_tray_app_wicket/Menu";
+
 pub struct Desktop {
     /// `:N`
     pub display: String,
@@ -226,19 +230,57 @@ impl Desktop {
     /// from the menu the app's indicator exports (com.canonical.dbusmenu). None until it is
     /// there.
     pub fn tray_labels(&self) -> Option<Vec<String>> {
-        let gdbus = |args: &[&str]| {
-            // A name that does not answer would hold a call for gdbus's default 25 s.
-            let out = Command::new("gdbus")
-                .args(["call", "--session", "--timeout", "1"])
-                .args(args)
-                .env("DBUS_SESSION_BUS_ADDRESS", &self.dbus_address)
-                .output()
-                .expect("gdbus (scripts/setup-debian.sh test installs it)");
-            out.status
-                .success()
-                .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+        Some(self.tray_items()?.into_iter().map(|(_, l)| l).collect())
+    }
+
+    /// Clicks the tray menu's item labelled `label`, as a StatusNotifier host does when the
+    /// user picks it (a dbusmenu `clicked` event). False while there is no such item.
+    pub fn tray_click(&self, label: &str) -> bool {
+        let Some(id) = self
+            .tray_items()
+            .and_then(|items| items.into_iter().find(|(_, l)| l == label))
+            .map(|(id, _)| id.to_string())
+        else {
+            return false;
         };
-        let names = gdbus(&[
+        let owner = self.tray_owner.borrow().clone().expect("the menu's owner");
+        self.gdbus(&[
+            "--dest",
+            &owner,
+            "--object-path",
+            TRAY_MENU,
+            "--method",
+            "com.canonical.dbusmenu.Event",
+            "--",
+            &id,
+            "clicked",
+            "<int32 0>",
+            "0",
+        ])
+        .is_some()
+    }
+
+    /// The tray icon the app shows now, as a StatusNotifier host reads it: the image in the
+    /// file the item's `IconName` names (a new file each time the app sets an icon).
+    pub fn tray_icon(&self) -> Option<Vec<u8>> {
+        let owner = self.tray_owner.borrow().clone()?;
+        let reply = self.gdbus(&[
+            "--dest",
+            &owner,
+            "--object-path",
+            TRAY_ITEM,
+            "--method",
+            "org.freedesktop.DBus.Properties.Get",
+            "org.kde.StatusNotifierItem",
+            "IconName",
+        ])?;
+        let path = reply.split('\'').nth(1).filter(|p| p.starts_with('/'))?;
+        fs::read(path).ok()
+    }
+
+    /// The tray menu's items (dbusmenu id, label), top to bottom.
+    fn tray_items(&self) -> Option<Vec<(i32, String)>> {
+        let names = self.gdbus(&[
             "--dest",
             "org.freedesktop.DBus",
             "--object-path",
@@ -246,18 +288,18 @@ impl Desktop {
             "--method",
             "org.freedesktop.DBus.ListNames",
         ])?;
-        let label = regex::Regex::new(r"'label': <'((?:[^'\\]|\\.)*)'>").unwrap();
+        let item = regex::Regex::new(r"\((\d+), \{'label': <'((?:[^'\\]|\\.)*)'>").unwrap();
         let known = self.tray_owner.borrow().clone();
         let found = known
             .iter()
             .map(String::as_str)
             .chain(names.split('\'').filter(|n| n.starts_with(':')))
             .find_map(|name| {
-                let layout = gdbus(&[
+                let layout = self.gdbus(&[
                     "--dest",
                     name,
                     "--object-path",
-                    "/org/ayatana/NotificationItem/tray_icon_tray_app_wicket/Menu",
+                    TRAY_MENU,
                     "--method",
                     "com.canonical.dbusmenu.GetLayout",
                     "--",
@@ -265,16 +307,30 @@ impl Desktop {
                     "-1",
                     "@as ['label']",
                 ])?;
-                let labels: Vec<String> = label
+                let items: Vec<(i32, String)> = item
                     .captures_iter(&layout)
-                    .map(|c| c[1].to_string())
-                    .filter(|l| l != "Label Empty")
+                    .map(|c| (c[1].parse().unwrap_or(-1), c[2].to_string()))
+                    .filter(|(_, l)| l != "Label Empty")
                     .collect();
-                (!labels.is_empty()).then(|| (name.to_string(), labels))
+                (!items.is_empty()).then(|| (name.to_string(), items))
             });
-        let (owner, labels) = found?;
+        let (owner, items) = found?;
         *self.tray_owner.borrow_mut() = Some(owner);
-        Some(labels)
+        Some(items)
+    }
+
+    /// A D-Bus call on this desktop's session bus; its output, or none if it failed.
+    fn gdbus(&self, args: &[&str]) -> Option<String> {
+        // A name that does not answer would hold a call for gdbus's default 25 s.
+        let out = Command::new("gdbus")
+            .args(["call", "--session", "--timeout", "1"])
+            .args(args)
+            .env("DBUS_SESSION_BUS_ADDRESS", &self.dbus_address)
+            .output()
+            .expect("gdbus (scripts/setup-debian.sh test installs it)");
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
     }
 
     /// Asks a window to close the way a window manager does (WM_DELETE_WINDOW).

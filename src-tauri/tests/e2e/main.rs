@@ -486,6 +486,49 @@ fn closing_the_window_keeps_the_proxy_in_the_tray_and_frees_the_webview() {
 }
 
 #[test]
+fn the_tray_menu_switches_the_proxy_off_and_on_and_quits() {
+    let desktop = Desktop::with_tray();
+    let addr = config_on_free_port(&desktop, json!({}));
+    let mut app = desktop.launch("app", &["--hidden"]);
+    wait_for("the proxy", || answers(addr).then_some(()));
+    let running = format!("Running on {addr} · 0 requests · 0 blocked");
+    wait_for("the tray menu", || {
+        desktop
+            .tray_labels()
+            .filter(|l| l.first() == Some(&running))
+    });
+    let icon = wait_for("the tray icon", || desktop.tray_icon());
+
+    // "Proxy on", clicked: the port stops answering, the menu and the icon say so.
+    assert!(desktop.tray_click("Proxy on"));
+    wait_for("the proxy to stop", || (!answers(addr)).then_some(()));
+    wait_for("the status line", || {
+        desktop
+            .tray_labels()
+            .filter(|l| l.first().is_some_and(|s| s.starts_with("Off")))
+    });
+    let off_icon = wait_for("the icon to change", || {
+        desktop.tray_icon().filter(|i| *i != icon)
+    });
+    assert_eq!(desktop.saved_config()["enabled"], false);
+
+    // And again: back on, with the icon it had.
+    assert!(desktop.tray_click("Proxy on"));
+    wait_for("the proxy back", || answers(addr).then_some(()));
+    wait_for("the icon back", || {
+        desktop.tray_icon().filter(|i| *i == icon)
+    });
+    assert_ne!(off_icon, icon);
+    assert_eq!(desktop.saved_config()["enabled"], true);
+
+    // Quit: the proxy stops, the app exits cleanly, the choice is kept for the next start.
+    assert!(desktop.tray_click("Quit"));
+    assert_eq!(wait_exit(&mut app, "the app to quit"), Some(0));
+    assert!(!answers(addr));
+    assert_eq!(desktop.saved_config()["enabled"], true);
+}
+
+#[test]
 fn without_a_tray_closing_the_window_quits_cleanly() {
     let desktop = Desktop::new();
     let addr = config_on_free_port(&desktop, json!({}));
