@@ -231,7 +231,7 @@ async fn handle(
     match &head.target {
         Target::Local => {
             let path = String::from_utf8_lossy(head.target_text()).into_owned();
-            let detail = "This request was sent to the proxy itself, not through it.";
+            let detail = Message::new(&msg::ABOUT_SENT_TO_PROXY);
             answer_local(
                 client, head, &path, settings, listener, ex, counters, detail,
             )
@@ -281,7 +281,7 @@ async fn handle(
                 return ok && reusable;
             }
             if listener.own.is_self_name(host, *port) {
-                let detail = "This request was addressed to the proxy itself.";
+                let detail = Message::new(&msg::ABOUT_ADDRESSED_TO_PROXY);
                 let path = head.path_text();
                 return answer_local(
                     client, head, &path, settings, listener, ex, counters, detail,
@@ -309,7 +309,7 @@ async fn answer_local(
     listener: &Listener,
     ex: &mut Exchange,
     counters: &Counters,
-    detail: &str,
+    detail: Message,
 ) -> bool {
     ex.record.verdict = Verdict::Local;
     let file = path.split('?').next().unwrap_or("");
@@ -335,7 +335,7 @@ async fn answer_local(
     }
     ex.record.status = 400;
     counters.error(ErrorKind::NotProxied);
-    let page = pages::about(head.lang(), listener.own.0, detail);
+    let page = pages::about(head.lang(), listener.own.0, &detail);
     let _ = client.writer.write_all(&page).await;
     false
 }

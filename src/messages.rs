@@ -237,6 +237,14 @@ catalogue! {
     }
     /// `{host}`, `{port}`
     CONNECT_TO_SELF { en: "{host}:{port} is this proxy itself", zh: "{host}:{port} 就是这个代理本身" }
+    ABOUT_SENT_TO_PROXY {
+        en: "This request was sent to the proxy itself, not through it.",
+        zh: "此请求是发给代理本身的，而不是通过代理发出的。",
+    }
+    ABOUT_ADDRESSED_TO_PROXY {
+        en: "This request was addressed to the proxy itself.",
+        zh: "此请求的目标地址就是代理本身。",
+    }
 
     // The site (upstream) a request goes to.
     /// `{host}`, `{seconds}`

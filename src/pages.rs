@@ -5,7 +5,7 @@ use std::fmt::Write;
 use std::net::{IpAddr, SocketAddr};
 
 use crate::error::{ErrorKind, ProxyError};
-use crate::i18n::Lang;
+use crate::i18n::{Lang, Message};
 
 /// The reason phrase for the status codes Wicket sends itself.
 pub fn reason(status: u16) -> &'static str {
@@ -190,8 +190,9 @@ pub fn denied(client: IpAddr) -> Vec<u8> {
     html(Lang::En, 403, &title.join(" · "), &paragraphs, true)
 }
 
-/// 400 for a request made to the proxy itself, with how to set a browser up instead.
-pub fn about(lang: Lang, listen: SocketAddr, detail: &str) -> Vec<u8> {
+/// 400 for a request made to the proxy itself, with how to set a browser up instead. `detail`
+/// says how the request reached the proxy.
+pub fn about(lang: Lang, listen: SocketAddr, detail: &Message) -> Vec<u8> {
     let t = lang.texts();
     let port = listen.port().to_string();
     let address = match listen.ip() {
@@ -210,7 +211,7 @@ pub fn about(lang: Lang, listen: SocketAddr, detail: &str) -> Vec<u8> {
         ErrorKind::NotProxied.status(),
         t.about_title,
         &[
-            escape(detail),
+            escape(&detail.text(lang)),
             t.about_not_a_site.into(),
             fill(t.about_setup, &[("{address}", &address)]),
         ],
@@ -348,7 +349,7 @@ mod tests {
         assert!(zh.contains("“<strong>社交媒体</strong>”"));
         let err = ProxyError::new(
             ErrorKind::DnsFailed,
-            crate::i18n::Message::new(&crate::messages::NAME_NO_ADDRESS).with("host", "x.invalid"),
+            Message::new(&crate::messages::NAME_NO_ADDRESS).with("host", "x.invalid"),
         );
         let zh = text(error(Lang::Zh, &err, true));
         assert!(zh.starts_with("HTTP/1.1 502 "));
@@ -365,9 +366,13 @@ mod tests {
 
     #[test]
     fn about_page_says_how_to_configure_a_browser() {
-        let r = text(about(Lang::En, "127.0.0.1:12345".parse().unwrap(), "x"));
+        let detail = Message::new(&crate::messages::ABOUT_SENT_TO_PROXY);
+        let r = text(about(Lang::En, "127.0.0.1:12345".parse().unwrap(), &detail));
         assert!(r.starts_with("HTTP/1.1 400 "));
         assert!(r.contains("This is Wicket"));
+        assert!(r.contains("sent to the proxy itself"));
         assert!(r.contains("127.0.0.1</code>, port 12345"));
+        let zh = text(about(Lang::Zh, "127.0.0.1:12345".parse().unwrap(), &detail));
+        assert!(zh.contains("此请求是发给代理本身的"), "{zh}");
     }
 }

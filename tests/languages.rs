@@ -5,6 +5,34 @@ mod common;
 
 use common::{closed_port, Proxy};
 
+/// The sentences of a page's paragraphs that look English: two Latin words in a row, once the
+/// markup is gone (`HTTP 和 HTTPS` is not one, `sent to the proxy` is).
+fn english_sentences(page: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for paragraph in page.split("<p>").skip(1) {
+        let paragraph = paragraph.split("</p>").next().unwrap_or("");
+        let mut text = String::new();
+        let mut in_tag = false;
+        for c in paragraph.chars() {
+            match c {
+                '<' => in_tag = true,
+                '>' => in_tag = false,
+                c if !in_tag => text.push(c),
+                _ => {}
+            }
+        }
+        let words: Vec<&str> = text.split_whitespace().collect();
+        let latin = |w: &str| w.len() > 1 && w.chars().all(|c| c.is_ascii_alphabetic());
+        if words
+            .windows(2)
+            .any(|pair| latin(pair[0]) && latin(pair[1]))
+        {
+            found.push(text);
+        }
+    }
+    found
+}
+
 #[tokio::test]
 async fn block_page_follows_accept_language() {
     let proxy = Proxy::start(r#"{"block": ["blocked.test"]}"#).await;
@@ -73,4 +101,30 @@ async fn the_details_of_an_error_page_follow_accept_language() {
         "{}",
         en.text()
     );
+}
+
+#[tokio::test]
+async fn the_page_about_wicket_has_no_english_sentence_in_chinese() {
+    let proxy = Proxy::start("{}").await;
+    let origin_form = proxy
+        .request("GET / HTTP/1.1\r\nAccept-Language: zh-CN\r\n\r\n")
+        .await;
+    let absolute_form = proxy
+        .request(&format!(
+            "GET http://{}/ HTTP/1.1\r\nAccept-Language: zh-CN\r\n\r\n",
+            proxy.addr
+        ))
+        .await;
+    for (resp, says) in [
+        (origin_form, "此请求是发给代理本身的"),
+        (absolute_form, "此请求的目标地址就是代理本身"),
+    ] {
+        assert_eq!(resp.status, 400);
+        let page = resp.text();
+        assert!(page.contains(says), "{page}");
+        assert_eq!(english_sentences(&page), Vec::<String>::new(), "{page}");
+    }
+    // The same check finds the English page English.
+    let en = proxy.request("GET / HTTP/1.1\r\n\r\n").await;
+    assert!(!english_sentences(&en.text()).is_empty(), "{}", en.text());
 }
