@@ -252,7 +252,7 @@ async fn handle(
                 refusal.record(ex, counters);
                 let _ = client
                     .writer
-                    .write_all(&pages::plain(403, &refusal.text(host), true))
+                    .write_all(&pages::plain(403, &refusal.text(head.lang(), host), true))
                     .await;
                 return false;
             }
@@ -384,17 +384,20 @@ impl Refusal {
     }
 
     /// The 403 text for CONNECT (browsers do not show it, command-line clients do).
-    fn text(&self, host: &str) -> String {
-        match self {
+    fn text(&self, lang: Lang, host: &str) -> String {
+        let message = match self {
             Refusal::Blocked { rule, list: None } => {
-                format!("Blocked by Wicket: {host} matches the rule {rule}")
+                Message::new(&msg::CONNECT_BLOCKED_BY_RULE).with("rule", rule)
             }
             Refusal::Blocked {
                 rule,
                 list: Some(list),
-            } => format!("Blocked by Wicket: {host} matches the rule {rule} of the list {list}"),
-            Refusal::NotAllowed => format!("Blocked by Wicket: {host} is not on the allowed list"),
-        }
+            } => Message::new(&msg::CONNECT_BLOCKED_BY_LIST)
+                .with("rule", rule)
+                .with("list", list),
+            Refusal::NotAllowed => Message::new(&msg::CONNECT_NOT_ALLOWED),
+        };
+        message.with("host", host).text(lang)
     }
 }
 

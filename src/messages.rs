@@ -245,6 +245,21 @@ catalogue! {
         en: "This request was addressed to the proxy itself.",
         zh: "此请求的目标地址就是代理本身。",
     }
+    /// `{host}`, `{rule}`
+    CONNECT_BLOCKED_BY_RULE {
+        en: "Blocked by Wicket: {host} matches the rule {rule}",
+        zh: "已被 Wicket 屏蔽：{host} 符合规则 {rule}",
+    }
+    /// `{host}`, `{rule}`, `{list}`
+    CONNECT_BLOCKED_BY_LIST {
+        en: "Blocked by Wicket: {host} matches the rule {rule} of the list {list}",
+        zh: "已被 Wicket 屏蔽：{host} 符合“{list}”列表中的规则 {rule}",
+    }
+    /// `{host}`
+    CONNECT_NOT_ALLOWED {
+        en: "Blocked by Wicket: {host} is not on the allowed list",
+        zh: "已被 Wicket 屏蔽：{host} 不在允许列表中",
+    }
 
     // The site (upstream) a request goes to.
     /// `{host}`, `{seconds}`

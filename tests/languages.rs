@@ -128,3 +128,34 @@ async fn the_page_about_wicket_has_no_english_sentence_in_chinese() {
     let en = proxy.request("GET / HTTP/1.1\r\n\r\n").await;
     assert!(!english_sentences(&en.text()).is_empty(), "{}", en.text());
 }
+
+#[tokio::test]
+async fn connect_refusals_follow_accept_language() {
+    let proxy = Proxy::start(r#"{"block": ["blocked.test"]}"#).await;
+    let connect = |target: &str| {
+        format!("CONNECT {target} HTTP/1.1\r\nHost: {target}\r\nAccept-Language: zh-CN\r\n\r\n")
+    };
+    let blocked = proxy.request(&connect("www.blocked.test:443")).await;
+    assert_eq!(blocked.status, 403);
+    assert_eq!(
+        blocked.text(),
+        "已被 Wicket 屏蔽：www.blocked.test 符合规则 blocked.test\n"
+    );
+    let port = proxy.request(&connect("example.test:25")).await;
+    assert_eq!(port.status, 403);
+    assert!(
+        port.text().contains("不允许 CONNECT 到端口 25"),
+        "{}",
+        port.text()
+    );
+    let english = proxy
+        .request("CONNECT www.blocked.test:443 HTTP/1.1\r\nHost: www.blocked.test:443\r\n\r\n")
+        .await;
+    assert!(
+        english
+            .text()
+            .starts_with("Blocked by Wicket: www.blocked.test matches the rule"),
+        "{}",
+        english.text()
+    );
+}
