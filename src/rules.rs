@@ -305,6 +305,61 @@ pub fn normalize_host(host: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// A host that ends in a number is an IPv4 address, however it is spelled: `2130706433`,
+/// `127.1`, `0x7f.0.0.1` and `0177.0.0.1` all reach 127.0.0.1, both in browsers (the WHATWG URL
+/// standard's IPv4 parser) and through the system's resolver (`inet_aton`). Returns the address
+/// in its one dotted form, so rules about it cannot be walked around; `Some(None)` for a host
+/// that ends in a number but is no address (`1.2.3.256`, `example.1`); `None` for a name.
+pub fn numeric_ipv4(host: &str) -> Option<Option<std::net::Ipv4Addr>> {
+    if host.contains(':') {
+        return None; // IPv6
+    }
+    let host = host.strip_suffix('.').unwrap_or(host);
+    let last = host.rsplit('.').next().unwrap_or(host);
+    let hex = last
+        .strip_prefix("0x")
+        .or_else(|| last.strip_prefix("0X"))
+        .is_some_and(|h| h.bytes().all(|b| b.is_ascii_hexdigit()));
+    if last.is_empty() || !(hex || last.bytes().all(|b| b.is_ascii_digit())) {
+        return None;
+    }
+    let parts: Vec<&str> = host.split('.').collect();
+    if parts.len() > 4 {
+        return Some(None);
+    }
+    let mut numbers = Vec::with_capacity(4);
+    for part in &parts {
+        let (digits, radix) = if let Some(h) = part.strip_prefix("0x").or(part.strip_prefix("0X")) {
+            (h, 16)
+        } else if part.len() > 1 && part.starts_with('0') {
+            (&part[1..], 8)
+        } else {
+            (*part, 10)
+        };
+        if part.is_empty() {
+            return Some(None);
+        }
+        let value = if digits.is_empty() {
+            0
+        } else {
+            match u64::from_str_radix(digits, radix) {
+                Ok(v) if v <= u64::from(u32::MAX) => v,
+                _ => return Some(None),
+            }
+        };
+        numbers.push(value);
+    }
+    let (last, first) = numbers.split_last()?;
+    if first.iter().any(|n| *n > 255) || *last >= 1u64 << (8 * (5 - numbers.len())) {
+        return Some(None);
+    }
+    let mut address = *last;
+    for (i, n) in first.iter().enumerate() {
+        address += n << (8 * (3 - i));
+    }
+    Some(Some(std::net::Ipv4Addr::from(address as u32)))
+}
+
 /// Parses `192.0.2.1`, `2001:db8::1` or `[2001:db8::1]`; IPv4-mapped IPv6 becomes IPv4.
 pub fn parse_ip_literal(text: &str) -> Option<IpAddr> {
     // Host names are the common case: an IP literal ends in a digit, a hex digit or ']'.
@@ -393,6 +448,49 @@ fn first_line(e: &dyn fmt::Display) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_spelling_of_an_ipv4_address_is_that_address() {
+        let ip = |t: &str| numeric_ipv4(t).map(|a| a.map(|a| a.to_string()));
+        for text in [
+            "127.0.0.1",
+            "2130706433",
+            "127.1",
+            "127.0.1",
+            "0x7f.0.0.1",
+            "0X7F.1",
+            "0177.0.0.1",
+            "0x7f000001",
+            "017700000001",
+            "127.0.0.1.",
+        ] {
+            assert_eq!(ip(text), Some(Some("127.0.0.1".into())), "{text}");
+        }
+        assert_eq!(ip("0"), Some(Some("0.0.0.0".into())));
+        assert_eq!(ip("0x"), Some(Some("0.0.0.0".into())));
+        for text in [
+            "1.2.3.256",
+            "256.1",
+            "1.2.3.4.5",
+            "example.1",
+            "1..1",
+            "08.1",
+            "4294967296",
+        ] {
+            assert_eq!(ip(text), Some(None), "{text}");
+        }
+        for text in [
+            "example.com",
+            "1.2.3.x",
+            "0x7g",
+            "localhost",
+            "ads1",
+            "x.0xz",
+            "::ffff:1.2.3.4",
+        ] {
+            assert_eq!(ip(text), None, "{text}");
+        }
+    }
 
     fn set(rules: &[&str]) -> RuleSet {
         RuleSet::new(rules.iter().map(|r| Rule::parse(r).unwrap()))

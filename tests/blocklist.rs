@@ -155,6 +155,39 @@ async fn ip_literal_rule_blocks_that_address_only() {
 }
 
 #[tokio::test]
+async fn an_ip_rule_holds_however_the_address_is_spelled() {
+    // The resolver (and a browser) read all of these as 127.0.0.1.
+    let origin = Origin::hello().await;
+    let echo = common::EchoServer::start().await;
+    let mut proxy = Proxy::start(r#"{"block": ["127.0.0.1"], "connect_ports": "any"}"#).await;
+    let port = origin.addr.port();
+    for host in [
+        "2130706433",
+        "127.1",
+        "0x7f.0.0.1",
+        "0177.0.0.1",
+        "0x7F000001",
+        "127.0.0.01",
+    ] {
+        assert_blocked(&mut proxy, &format!("{host}:{port}"), "127.0.0.1").await;
+    }
+    for host in ["2130706433", "127.1"] {
+        let resp = proxy
+            .request(&format!(
+                "CONNECT {host}:{} HTTP/1.1\r\n\r\n",
+                echo.addr.port()
+            ))
+            .await;
+        assert_eq!(resp.status, 403, "CONNECT {host}");
+    }
+    origin.assert_untouched();
+    assert_eq!(echo.connection_count(), 0);
+    // A host that ends in a number but is no address is not looked up: 400.
+    let resp = proxy.get(&format!("http://127.0.0.256:{port}/")).await;
+    assert_eq!(resp.status, 400);
+}
+
+#[tokio::test]
 async fn ipv6_literal_rule_blocks_that_address() {
     let mut proxy = Proxy::start(r#"{"block": ["[2001:db8::7]"]}"#).await;
     assert_blocked(&mut proxy, "[2001:db8::7]:80", "2001:db8::7").await;

@@ -428,7 +428,14 @@ fn split_authority(text: &[u8], default_port: Option<u16>) -> Option<(String, u1
         Some(_) => return None,
         None => default_port?,
     };
-    Some((normalize_host(host).into_owned(), port))
+    let host = normalize_host(host);
+    // 2130706433, 127.1, 0x7f.0.0.1: one address, one spelling, so rules about it hold.
+    let host = match crate::rules::numeric_ipv4(&host) {
+        None => host.into_owned(),
+        Some(Some(ip)) => ip.to_string(),
+        Some(None) => return None,
+    };
+    Some((host, port))
 }
 
 #[cfg(test)]
