@@ -29,6 +29,7 @@ pub const DEFAULT_PORT: u16 = 12345;
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     /// Address and port the proxy listens on; loopback unless the user opens it up.
+    #[serde(deserialize_with = "socket_address")]
     pub listen: SocketAddr,
     /// Sites refused with 403 (see the rule syntax in `rules`).
     pub block: Vec<Rule>,
@@ -408,6 +409,16 @@ fn bypass_entries<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Err
 /// What a timeout in seconds may be: 1 second to 1 day.
 pub const TIMEOUT_SECS: std::ops::RangeInclusive<u64> = 1..=86_400;
 
+/// An address and port (`127.0.0.1:12345`, `[::1]:8080`); a wrong one is named in the error.
+fn socket_address<'de, D: Deserializer<'de>>(d: D) -> Result<SocketAddr, D::Error> {
+    let text = String::deserialize(d)?;
+    text.parse().map_err(|_| {
+        serde::de::Error::custom(format!(
+            "{text:?} is not an address and port (such as 127.0.0.1:12345 or [::1]:12345)"
+        ))
+    })
+}
+
 fn seconds<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
     let value = u64::deserialize(d)?;
     if TIMEOUT_SECS.contains(&value) {
@@ -593,7 +604,17 @@ mod tests {
     #[test]
     fn wrong_types_and_ranges_are_reported_by_field() {
         for (text, field, needle) in [
-            (r#"{"listen": "localhost"}"#, "listen", "socket address"),
+            (
+                r#"{"listen": "localhost"}"#,
+                "listen",
+                "\"localhost\" is not an address",
+            ),
+            (
+                r#"{"listen": "127.0.0.1:99999"}"#,
+                "listen",
+                "\"127.0.0.1:99999\"",
+            ),
+            (r#"{"listen": 5}"#, "listen", "invalid type"),
             (r#"{"timeout_secs": 0}"#, "timeout_secs", "out of range"),
             (r#"{"timeout_secs": "5"}"#, "timeout_secs", "invalid type"),
             (
