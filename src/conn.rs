@@ -131,9 +131,10 @@ pub async fn serve(stream: TcpStream, peer: SocketAddr, shared: &Arc<Shared>, li
         let mut ex = Exchange::new(peer);
         ex.fail(counters, err.kind);
         ex.record.status = err.kind.status();
+        // Nothing of the request is read yet, so its language is not known.
         let _ = client
             .writer
-            .write_all(&pages::error(Lang::En, &err, true))
+            .write_all(&pages::error_in_every_language(&err, true))
             .await;
         ex.finish(shared);
         close_gently(client).await;
@@ -149,9 +150,10 @@ pub async fn serve(stream: TcpStream, peer: SocketAddr, shared: &Arc<Shared>, li
                 ex.record.status = err.kind.status();
                 ex.fail(counters, err.kind);
                 Counters::add(&counters.requests, 1);
+                // A head that could not be read gives no trustworthy Accept-Language.
                 let _ = client
                     .writer
-                    .write_all(&pages::error(Lang::En, &err, true))
+                    .write_all(&pages::error_in_every_language(&err, true))
                     .await;
                 ex.finish(shared);
                 break;

@@ -124,6 +124,27 @@ pub fn error(lang: Lang, err: &ProxyError, close: bool) -> Vec<u8> {
     )
 }
 
+/// [`error`] in every language, for a failure before the request's head (and so its
+/// `Accept-Language`) is known: too many connections, a head that cannot be read.
+pub fn error_in_every_language(err: &ProxyError, close: bool) -> Vec<u8> {
+    let title: Vec<&str> = Lang::ALL
+        .iter()
+        .map(|l| l.texts().error(err.kind).0)
+        .collect();
+    let mut paragraphs = Vec::with_capacity(2 * Lang::ALL.len());
+    for lang in Lang::ALL {
+        paragraphs.push(lang.texts().error(err.kind).1.to_string());
+        paragraphs.push(error_detail(lang, err));
+    }
+    html(
+        Lang::En,
+        err.kind.status(),
+        &title.join(" · "),
+        &paragraphs,
+        close,
+    )
+}
+
 /// "Details: ..." under an error page's explanation.
 fn error_detail(lang: Lang, err: &ProxyError) -> String {
     format!(
@@ -362,6 +383,25 @@ mod tests {
         );
         let both = text(denied("192.0.2.1".parse().unwrap()));
         assert!(both.contains("Not allowed to use this proxy") && both.contains("无权使用此代理"));
+    }
+
+    #[test]
+    fn an_error_before_the_head_is_read_comes_in_every_language() {
+        let err = ProxyError::new(
+            ErrorKind::TooManyConnections,
+            &crate::messages::TOO_MANY_CONNECTIONS,
+        );
+        let r = text(error_in_every_language(&err, true));
+        assert!(r.starts_with("HTTP/1.1 503 "));
+        assert!(
+            r.contains("<title>Too many connections · 连接过多</title>"),
+            "{r}"
+        );
+        assert!(
+            r.contains("Details: this computer has too many connections"),
+            "{r}"
+        );
+        assert!(r.contains("详情： 这台电脑向代理打开的连接过多"), "{r}");
     }
 
     #[test]

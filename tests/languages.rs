@@ -1,9 +1,10 @@
 //! The pages a browser shows come in the language its Accept-Language asks for: Simplified
-//! Chinese or English (the default), every sentence of them, details included.
+//! Chinese or English (the default), every sentence of them, details included. What Wicket
+//! answers before it knows the language comes in every language.
 
 mod common;
 
-use common::{closed_port, Proxy};
+use common::{closed_port, Origin, Proxy};
 
 /// The sentences of a page's paragraphs that look English: two Latin words in a row, once the
 /// markup is gone (`HTTP 和 HTTPS` is not one, `sent to the proxy` is).
@@ -104,6 +105,20 @@ async fn the_details_of_an_error_page_follow_accept_language() {
 }
 
 #[tokio::test]
+async fn a_malformed_request_is_explained_in_chinese() {
+    let proxy = Proxy::start("{}").await;
+    let resp = proxy
+        .request(
+            "GET http://a.test/ HTTP/1.1\r\nHost: a.test\r\nHost: b.test\r\nAccept-Language: zh-CN\r\n\r\n",
+        )
+        .await;
+    assert_eq!(resp.status, 400, "{}", resp.text());
+    let page = resp.text();
+    assert!(page.contains("请求有误"), "{page}");
+    assert!(page.contains("请求中有不止一个 Host 头"), "{page}");
+}
+
+#[tokio::test]
 async fn the_page_about_wicket_has_no_english_sentence_in_chinese() {
     let proxy = Proxy::start("{}").await;
     let origin_form = proxy
@@ -157,5 +172,31 @@ async fn connect_refusals_follow_accept_language() {
             .starts_with("Blocked by Wicket: www.blocked.test matches the rule"),
         "{}",
         english.text()
+    );
+}
+
+#[tokio::test]
+async fn too_many_connections_is_said_in_every_language() {
+    let origin = Origin::hello().await;
+    let proxy = Proxy::start(r#"{"max_connections_per_client": 1}"#).await;
+    let mut first = proxy.connect().await;
+    first
+        .send(format!("GET {} HTTP/1.1\r\n\r\n", origin.url("/")).as_bytes())
+        .await;
+    assert_eq!(first.response(false).await.status, 200);
+    let mut second = proxy.connect().await;
+    let answer = String::from_utf8_lossy(&second.read_to_close().await).into_owned();
+    assert!(answer.starts_with("HTTP/1.1 503 "), "{answer}");
+    assert!(
+        answer.contains("Too many connections · 连接过多"),
+        "{answer}"
+    );
+    assert!(
+        answer.contains("Details: this computer has too many connections"),
+        "{answer}"
+    );
+    assert!(
+        answer.contains("详情： 这台电脑向代理打开的连接过多"),
+        "{answer}"
     );
 }
