@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -34,7 +34,7 @@ impl SelfAddr {
         let own = crate::rules::canonical_ip(listen.ip());
         ip == own
             || ip.is_unspecified()
-            || (own.is_unspecified() && ip.is_loopback())
+            || (own.is_unspecified() && (ip.is_loopback() || is_local(ip)))
             || (own.is_loopback() && ip.is_loopback() && ip.is_ipv4() == own.is_ipv4())
     }
 
@@ -48,6 +48,12 @@ impl SelfAddr {
             own.is_loopback() || own.is_unspecified()
         }
     }
+}
+
+/// Whether `ip` is one of this computer's own addresses (a LAN address, say): only those can
+/// be bound. Asked only for a proxy listening on every address, when the port is its own.
+fn is_local(ip: IpAddr) -> bool {
+    std::net::UdpSocket::bind((ip, 0)).is_ok()
 }
 
 /// Resolves `host` and connects to the first address that answers, all within `timeout`.
@@ -266,6 +272,9 @@ mod tests {
         assert!(any.is_self("[::1]:8080".parse().unwrap()));
         assert!(any.is_self("127.0.0.1:8080".parse().unwrap()));
         assert!(!any.is_self("127.0.0.1:8081".parse().unwrap()));
+        // An address of another computer is not this one, on any port.
+        assert!(!any.is_self("198.51.100.7:8080".parse().unwrap()));
+        assert!(!any.is_self("[2001:db8::dead]:8080".parse().unwrap()));
     }
 
     #[tokio::test]

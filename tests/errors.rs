@@ -313,6 +313,27 @@ async fn request_addressed_to_the_proxy_itself_gets_the_this_is_wicket_page() {
 }
 
 #[tokio::test]
+async fn a_proxy_on_every_address_knows_its_lan_address_is_itself() {
+    let Some(own) = common::non_loopback_ipv4() else {
+        eprintln!("skipped: this machine has no non-loopback IPv4 address");
+        return;
+    };
+    let mut proxy = Proxy::start(r#"{"listen": "0.0.0.0:0"}"#).await;
+    let port = proxy.addr.port();
+    let resp = expect_error_and_close(
+        &proxy,
+        format!("GET http://{own}:{port}/ HTTP/1.1\r\n\r\n").as_bytes(),
+        400,
+    )
+    .await;
+    assert!(resp.text().contains("This is Wicket"), "{}", resp.text());
+    // Answered here: not forwarded to itself, where it would be a second request.
+    let record = proxy.next_record().await;
+    assert_eq!(record.verdict, wicket::stats::Verdict::Local, "{record:?}");
+    assert_eq!(proxy.engine.stats().requests, 1);
+}
+
+#[tokio::test]
 async fn connection_refused_by_the_upstream_gets_502() {
     let port = closed_port().await;
     let proxy = Proxy::start(r#"{"timeout_secs": 1}"#).await;
