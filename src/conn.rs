@@ -110,6 +110,9 @@ impl Exchange {
 
 /// Serves one client connection to the end.
 pub async fn serve(stream: TcpStream, peer: SocketAddr, shared: &Arc<Shared>, listener: &Listener) {
+    // An IPv4 client of an IPv6 listener is that IPv4 client: for the allowlist, the
+    // per-client limit, the log and the stats alike.
+    let peer = SocketAddr::new(crate::rules::canonical_ip(peer.ip()), peer.port());
     let counters = &shared.hub.counters;
     let _open = GaugeGuard::new(&counters.open_connections);
     let _ = stream.set_nodelay(true);

@@ -299,7 +299,8 @@ pub struct Texts {
     pub about_any_address: &'static str,
     /// `{ip}`, `{port}`
     pub about_address: &'static str,
-    /// Label before the technical detail of an error.
+    /// Label before the technical detail of an error, with the space after it where the
+    /// language puts one.
     pub details: &'static str,
     /// Title and explanation for each error kind, in `ErrorKind::ALL` order.
     pub errors: [(&'static str, &'static str); ErrorKind::ALL.len()],
@@ -327,7 +328,7 @@ const EN: Texts = Texts {
     about_setup: "To use it, set your browser's or system's HTTP and HTTPS proxy to {address}.",
     about_any_address: "this computer's address, port {port}",
     about_address: "<code>{ip}</code>, port {port}",
-    details: "Details:",
+    details: "Details: ",
     errors: [
         ("Bad request", "Your browser sent a request Wicket cannot read."),
         ("Request too large", "The request is larger than Wicket accepts."),

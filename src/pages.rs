@@ -148,7 +148,7 @@ pub fn error_in_every_language(err: &ProxyError, close: bool) -> Vec<u8> {
 /// "Details: ..." under an error page's explanation.
 fn error_detail(lang: Lang, err: &ProxyError) -> String {
     format!(
-        "<small>{} {}</small>",
+        "<small>{}{}</small>",
         lang.texts().details,
         escape(&err.detail.text(lang))
     )
@@ -401,7 +401,7 @@ mod tests {
             r.contains("Details: this computer has too many connections"),
             "{r}"
         );
-        assert!(r.contains("详情： 这台电脑向代理打开的连接过多"), "{r}");
+        assert!(r.contains("详情：这台电脑向代理打开的连接过多"), "{r}");
     }
 
     #[test]

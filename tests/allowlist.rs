@@ -173,12 +173,15 @@ async fn dual_stack_proxy(allow: &str) -> Option<Proxy> {
 
 #[tokio::test]
 async fn ipv4_mapped_peer_on_a_dual_stack_listener_matches_ipv4_entries() {
-    let Some(proxy) = dual_stack_proxy(r#"["127.0.0.1"]"#).await else {
+    let Some(mut proxy) = dual_stack_proxy(r#"["127.0.0.1"]"#).await else {
         return;
     };
     let origin = Origin::hello().await;
     let resp = proxy.get(&origin.url("/")).await;
     assert_eq!(resp.status, 200, "::ffff:127.0.0.1 is 127.0.0.1");
+    // And logged as the IPv4 client it is.
+    let record = proxy.next_record().await;
+    assert_eq!(record.client.ip(), LOOPBACK, "{record:?}");
     let outside = Origin::hello().await;
     assert_denied(&proxy, OTHER_LOOPBACK, &outside).await;
 }

@@ -91,7 +91,7 @@ async fn the_details_of_an_error_page_follow_accept_language() {
     assert!(page.contains("无法连接网站"), "{page}");
     // The OS's own words (in parentheses) stay as the OS said them.
     assert!(
-        page.contains(&format!("详情： 无法连接到 127.0.0.1:{port}（")),
+        page.contains(&format!("详情：无法连接到 127.0.0.1:{port}（")),
         "{page}"
     );
     assert!(!page.contains("could not connect"), "{page}");
@@ -196,7 +196,7 @@ async fn too_many_connections_is_said_in_every_language() {
         "{answer}"
     );
     assert!(
-        answer.contains("详情： 这台电脑向代理打开的连接过多"),
+        answer.contains("详情：这台电脑向代理打开的连接过多"),
         "{answer}"
     );
 }
