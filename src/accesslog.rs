@@ -5,7 +5,8 @@
 //! 127.0.0.1 - - [25/Nov/2026:20:05:10 +0000] "CONNECT ads.example:443" 403 0 0ms blocked rule=ads.example
 //! ```
 //!
-//! The fields after the status are: bytes sent to the client (body, or tunnel bytes), duration,
+//! The fields after the status are: bytes of the site's answer sent to the client (body, or
+//! tunnel bytes; 0 for Wicket's own pages), duration,
 //! verdict, and the blocking rule or the error kind when there is one. Times are UTC.
 
 use std::fmt::Write;
@@ -17,12 +18,17 @@ pub fn line(record: &RequestRecord) -> String {
     let mut out = String::with_capacity(128);
     let _ = write!(
         out,
-        "{} - - [{}] \"{} {}\" ",
+        "{} - - [{}] \"{}",
         record.client.ip(),
         clf_time(record.time_ms / 1000),
         record.method,
-        record.url().replace('"', "%22"),
     );
+    // A request that could not be read has no URL: `"-"`, as in the Common Log Format.
+    let url = record.url();
+    if !url.is_empty() {
+        let _ = write!(out, " {}", url.replace('"', "%22"));
+    }
+    out.push_str("\" ");
     if record.status == 0 {
         out.push('-');
     } else {
@@ -132,5 +138,10 @@ mod tests {
         r.verdict = Verdict::Failed;
         r.error = Some(ErrorKind::ClientAborted);
         assert!(line(&r).ends_with("\" - 1256 12ms failed error=client_aborted"));
+        // Nothing could be read of the request.
+        r.method = "-".into();
+        r.host.clear();
+        r.path.clear();
+        assert!(line(&r).contains("] \"-\" - 1256"), "{}", line(&r));
     }
 }
