@@ -144,22 +144,24 @@ impl Side {
 /// Copies from `from` to `to` until `from` ends, then shuts down `to`'s write side.
 ///
 /// Nothing is held while the tunnel is idle: the pipe (Linux) or the buffer (elsewhere) is
-/// taken when the first bytes arrive.
+/// taken when the first bytes arrive, and so is the relay's own state (boxed: carried inline,
+/// it made every connection's task about 1.7 KiB larger, tunnel or not).
 async fn pump(from: &OwnedReadHalf, to: &mut OwnedWriteHalf, meter: Meter<'_>) -> Result<(), Side> {
     from.readable().await.map_err(|_| Side::Source)?;
     if let Some(mut splicer) = Splicer::new() {
-        splicer
-            .relay(from.as_ref(), to.as_ref(), None, Waits::NONE, |n| {
+        Box::pin(
+            splicer.relay(from.as_ref(), to.as_ref(), None, Waits::NONE, |n| {
                 meter.add(n)
-            })
-            .await
-            .map_err(|e| match e {
-                SpliceError::Source(_) => Side::Source,
-                SpliceError::Destination(_) => Side::Destination,
-            })?;
+            }),
+        )
+        .await
+        .map_err(|e| match e {
+            SpliceError::Source(_) => Side::Source,
+            SpliceError::Destination(_) => Side::Destination,
+        })?;
         return to.shutdown().await.map_err(|_| Side::Destination);
     }
-    copy(from, to, meter).await
+    Box::pin(copy(from, to, meter)).await
 }
 
 /// The portable pump: a buffer that exists only while bytes are moving, starting small
