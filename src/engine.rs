@@ -132,9 +132,15 @@ struct Inner {
 impl Engine {
     /// An engine configured by `config`, not yet listening.
     pub fn new(config: &Config) -> Engine {
+        Engine::with_config(config.clone())
+    }
+
+    /// [`Engine::new`], keeping `config` itself rather than a copy (a 100 000-rule list is
+    /// then held once by the engine, besides its index).
+    pub fn with_config(config: Config) -> Engine {
         let shared = Arc::new(Shared {
-            policy: ArcSwap::from_pointee(Policy::from_config(config)),
-            settings: ArcSwap::from_pointee(Settings::from_config(config)),
+            policy: ArcSwap::from_pointee(Policy::from_config(&config)),
+            settings: ArcSwap::from_pointee(Settings::from_config(&config)),
             hub: Arc::new(Hub::default()),
             pool: Pool::default(),
             per_client: Default::default(),
@@ -142,7 +148,7 @@ impl Engine {
         Engine {
             inner: Arc::new(Inner {
                 shared,
-                config: Arc::new(Mutex::new(config.clone())),
+                config: Arc::new(Mutex::new(config)),
                 running: tokio::sync::Mutex::new(None),
                 state: watch::channel(EngineState::Stopped).0,
                 aggregator_started: AtomicBool::new(false),

@@ -297,9 +297,9 @@ fn claim_system_proxy() -> Result<SystemProxy, String> {
 async fn apply_system_proxy(
     proxy: Arc<SystemProxy>,
     address: SocketAddr,
-    config: &Config,
+    bypass: &[String],
 ) -> Result<(), String> {
-    let target = Target::new(address, &config.bypass);
+    let target = Target::new(address, bypass);
     let manual = format!(
         "set your programs' HTTP and HTTPS proxy to {} by hand, or their automatic proxy \
          configuration URL to {}",
@@ -357,17 +357,8 @@ async fn run(config: Config, quiet: bool, system_proxy: Option<Arc<SystemProxy>>
     // Registered before the proxy says it is listening, so an early SIGTERM is never lost to
     // the default action (which would kill the process without the graceful stop).
     let stop = StopSignals::register();
-    let engine = Engine::new(&config);
-    let events = engine.subscribe();
-    let address = match engine.start().await {
-        Ok(address) => address,
-        Err(e) => {
-            eprintln!("wicket: {e}");
-            return ExitCode::from(1);
-        }
-    };
-    eprintln!(
-        "wicket: listening on {address} ({} block rules{}; clients: {})",
+    let summary = format!(
+        "{} block rules{}; clients: {}",
         config.block.len(),
         if config.allow_only {
             format!(", allow-only with {} sites", config.allowed_sites.len())
@@ -381,12 +372,25 @@ async fn run(config: Config, quiet: bool, system_proxy: Option<Arc<SystemProxy>>
             .collect::<Vec<_>>()
             .join(", ")
     );
-    if address.ip().is_loopback() && config.allow_clients.iter().any(|n| !n.is_loopback()) {
+    let lan_allowed = config.allow_clients.iter().any(|n| !n.is_loopback());
+    let bypass = config.bypass.clone();
+    // The config goes to the engine: a 100 000-rule list is not held twice.
+    let engine = Engine::with_config(config);
+    let events = engine.subscribe();
+    let address = match engine.start().await {
+        Ok(address) => address,
+        Err(e) => {
+            eprintln!("wicket: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    eprintln!("wicket: listening on {address} ({summary})");
+    if address.ip().is_loopback() && lan_allowed {
         eprintln!("wicket: note: listening on loopback, so only this computer can connect whatever --allow says");
     }
     let log = (!quiet).then(|| tokio::spawn(print_access_log(events)));
     if let Some(proxy) = &system_proxy {
-        if let Err(e) = apply_system_proxy(proxy.clone(), address, &config).await {
+        if let Err(e) = apply_system_proxy(proxy.clone(), address, &bypass).await {
             eprintln!("wicket: cannot make Wicket the system proxy: {e}");
             engine.stop(SHUTDOWN_GRACE).await;
             return ExitCode::from(1);
