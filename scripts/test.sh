@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing, then runs every check and test of the project: formatting, clippy,
-# the engine's unit and integration tests (real sockets on loopback), a short fuzz run of every
-# parser, and the desktop app's tests (mock runtime, then end-to-end in the real WebKitGTK
+# the engine's unit and integration tests (real sockets on loopback), one quick pass of the
+# benchmark, a short fuzz run of every parser, and the desktop app's tests (mock runtime, then end-to-end in the real WebKitGTK
 # webview under Xvfb).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,6 +22,10 @@ for target in x86_64-pc-windows-gnu x86_64-apple-darwin; do
 done
 echo "== engine tests" >&2
 cargo test -p wicket --quiet
+echo "== benchmark smoke (every case once, briefly: it must run through; no timing is judged)" >&2
+# The benchmark checks that each proxy really forwarded (nginx's counter) and fails on any
+# error answer, so a broken case fails here instead of at the next measurement.
+bench/run.sh --rounds 1 --seconds 1 --out "${CARGO_TARGET_DIR:-target}/bench-smoke.json" >/dev/null
 echo "== fuzz smoke (every fuzz target for a few seconds, saved findings replayed)" >&2
 scripts/fuzz-smoke.sh
 echo "== desktop tests" >&2
