@@ -533,56 +533,48 @@ fn a_kwriteconfig_that_cannot_write_is_reported() {
 
 // The `wicket` command: signals, kill -9, restore --------------------------------------------
 
-#[test]
-fn sigterm_sigint_and_sighup_restore_the_gnome_settings() {
-    let desk = Desk::new();
-    desk.gnome_users_own_proxy();
-    let before = desk.gnome_listing();
+/// Wicket as the system proxy on `desktop`, stopped by each of SIGTERM, SIGINT and SIGHUP:
+/// every time the settings come back exactly (`settings` reads them all, `points_at` says
+/// whether they name the port).
+fn signals_restore(
+    desk: &Desk,
+    desktop: &str,
+    settings: impl Fn(&Desk) -> String,
+    points_at: impl Fn(&Desk, u16) -> bool,
+) {
+    let before = settings(desk);
     for signal in [libc::SIGTERM, libc::SIGINT, libc::SIGHUP] {
-        let wicket = desk.wicket_as_system_proxy("GNOME");
-        let port = wicket.port().to_string();
-        assert_eq!(
-            desk.gsettings_get("org.gnome.system.proxy.http", "port"),
-            port
+        let wicket = desk.wicket_as_system_proxy(desktop);
+        assert!(
+            points_at(desk, wicket.port()),
+            "{desktop}: not pointed at Wicket"
         );
         wicket.signal(signal);
         let (code, lines) = wicket.finish();
         assert_eq!(code, Some(0), "signal {signal}: {lines:#?}");
-        assert!(
-            lines
-                .iter()
-                .any(|l| l.contains("restored the GNOME proxy settings")),
-            "{lines:#?}"
-        );
-        assert_eq!(desk.gnome_listing(), before, "after signal {signal}");
+        let said = format!("restored the {desktop} proxy settings");
+        assert!(lines.iter().any(|l| l.contains(&said)), "{lines:#?}");
+        assert_eq!(settings(desk), before, "{desktop}, after signal {signal}");
         assert!(!desk.has_state_file());
     }
+}
+
+#[test]
+fn sigterm_sigint_and_sighup_restore_the_gnome_settings() {
+    let desk = Desk::new();
+    desk.gnome_users_own_proxy();
+    signals_restore(&desk, "GNOME", Desk::gnome_listing, |d, port| {
+        d.gsettings_get("org.gnome.system.proxy.http", "port") == port.to_string()
+    });
 }
 
 #[test]
 fn sigterm_sigint_and_sighup_restore_the_kde_settings() {
     let desk = Desk::new();
     desk.kde_users_own_proxy();
-    let before = desk.kioslaverc();
-    for signal in [libc::SIGTERM, libc::SIGINT, libc::SIGHUP] {
-        let wicket = desk.wicket_as_system_proxy("KDE");
-        let port = wicket.port();
-        assert_eq!(
-            desk.kread("httpProxy"),
-            Some(format!("http://127.0.0.1 {port}"))
-        );
-        wicket.signal(signal);
-        let (code, lines) = wicket.finish();
-        assert_eq!(code, Some(0), "signal {signal}: {lines:#?}");
-        assert!(
-            lines
-                .iter()
-                .any(|l| l.contains("restored the KDE proxy settings")),
-            "{lines:#?}"
-        );
-        assert_eq!(desk.kioslaverc(), before, "after signal {signal}");
-        assert!(!desk.has_state_file());
-    }
+    signals_restore(&desk, "KDE", Desk::kioslaverc, |d, port| {
+        d.kread("httpProxy") == Some(format!("http://127.0.0.1 {port}"))
+    });
 }
 
 #[test]
