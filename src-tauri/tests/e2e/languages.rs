@@ -13,6 +13,15 @@ fn wait_tray(desktop: &Desktop, what: &str, wanted: impl Fn(&[String]) -> bool) 
     wait_for(what, || desktop.tray_labels().filter(|l| wanted(l)))
 }
 
+/// Picks `value` in Settings' language menu, as the user does.
+fn choose_language(s: &Session, value: &str) {
+    s.js(
+        "const select = document.getElementById('set-language'); select.value = arguments[0]; \
+         select.dispatchEvent(new Event('change')); return true",
+        json!([value]),
+    );
+}
+
 #[test]
 fn the_window_and_the_tray_speak_the_os_language_and_switch_in_settings() {
     let origin = Origin::start();
@@ -72,11 +81,7 @@ fn the_window_and_the_tray_speak_the_os_language_and_switch_in_settings() {
     // English from Settings: saved, and the window and the tray speak it at once.
     s.click("#tab-settings");
     assert_eq!(s.text("#language-title"), "语言");
-    s.js(
-        "const select = document.getElementById('set-language'); select.value = 'en'; \
-         select.dispatchEvent(new Event('change')); return true",
-        json!([]),
-    );
+    choose_language(&s, "en");
     s.wait_text("#power-state", "the switch in English", |t| {
         t == format!("On · {proxy}")
     });
@@ -105,11 +110,7 @@ fn the_window_and_the_tray_speak_the_os_language_and_switch_in_settings() {
         "the language menu",
         "return document.getElementById('set-language')?.value === 'en' || null",
     );
-    s.js(
-        "const select = document.getElementById('set-language'); select.value = 'auto'; \
-         select.dispatchEvent(new Event('change')); return true",
-        json!([]),
-    );
+    choose_language(&s, "auto");
     s.wait_text("#tab-dashboard", "the window in Chinese again", |t| {
         t == "仪表板"
     });
@@ -134,11 +135,7 @@ fn chinese_chosen_in_settings_on_an_english_system_is_applied_at_once_and_kept()
     });
 
     s.click("#tab-settings");
-    s.js(
-        "const select = document.getElementById('set-language'); select.value = 'zh-CN'; \
-         select.dispatchEvent(new Event('change')); return true",
-        json!([]),
-    );
+    choose_language(&s, "zh-CN");
     // The window reloads in Chinese, on the dashboard, with every label of it translated.
     s.wait_text("#power-state", "the switch in Chinese", |t| {
         t == format!("已开启 · {proxy}")
